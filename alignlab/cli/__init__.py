@@ -1,0 +1,81 @@
+"""The `alignlab` command: a typer app whose sub-apps are thin wrappers over the Python API.
+
+Start-up stays light: this module and the sub-app modules import only typer and rich; anything that pulls in
+torch, transformers, pandas or an optional extra is imported inside the command that needs it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from alignlab import __version__
+from alignlab.cli import config as config_cli
+from alignlab.cli import data as data_cli
+from alignlab.cli import demo as demo_cli
+from alignlab.cli import models as models_cli
+from alignlab.cli._common import print_error
+from alignlab.errors import AlignlabError
+
+app = typer.Typer(
+    name="alignlab",
+    help="Human feedback to an aligned, evaluated model: preference data, reward models, DPO/KTO/PPO/GRPO, "
+    "evaluation suites and reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"alignlab {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """alignlab command line."""
+
+
+def _planned(name: str, what: str) -> typer.Typer:
+    """A sub-app whose commands arrive with a later part of the roadmap; `--help` says what it will hold."""
+    sub = typer.Typer(name=name, help=f"{what} (not yet available in this release).", no_args_is_help=True)
+
+    @sub.callback(invoke_without_command=True)
+    def _callback(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            print_error(f"`alignlab {name}` has no commands in alignlab {__version__} yet: {what.lower()}.")
+            raise typer.Exit(2)
+
+    return sub
+
+
+app.add_typer(data_cli.app, name="data")
+app.add_typer(models_cli.app, name="models")
+app.add_typer(config_cli.app, name="config")
+app.add_typer(_planned("rm", "Train, evaluate and score reward models"), name="rm")
+app.add_typer(_planned("train", "Policy optimisation and lifecycle training: dpo, kto, ppo, grpo, sft"), name="train")
+app.add_typer(_planned("annotate", "Run the Argilla annotation workspace and sync preference data"), name="annotate")
+app.add_typer(_planned("eval", "Run evaluation suites: bias, safety, multilingual, win rate"), name="eval")
+app.add_typer(_planned("report", "Build HTML and Markdown benchmark reports"), name="report")
+app.add_typer(_planned("pipeline", "Run the whole lifecycle as one pipeline, round after round"), name="pipeline")
+app.command(name="demo")(demo_cli.demo)
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and a non-zero exit."""
+    try:
+        app(prog_name="alignlab")
+    except AlignlabError as err:
+        print_error(str(err))
+        sys.exit(err.exit_code)
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        sys.exit(130)
