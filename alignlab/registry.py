@@ -43,7 +43,7 @@ class Registry(Generic[T]):
         """Return `name` if registered, else raise a one-line error naming the valid choices."""
         if name in self._targets:
             return name
-        close = difflib.get_close_matches(name, self._targets, n=1)
+        close = difflib.get_close_matches(name, self._targets, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UnknownNameError(
             f"unknown {self.kind} {name!r}.{hint} Valid: {', '.join(self.names())}"

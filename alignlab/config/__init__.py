@@ -13,6 +13,18 @@ CONFIGS.register("demo", "alignlab.config.schemas:DemoConfig")
 CONFIGS.register("tiny_model", "alignlab.config.schemas:TinyModelConfig")
 CONFIGS.register("rm", "alignlab.config.schemas:RMConfig")
 
+# Which config kind a shipped YAML under configs/ is: by its folder, or by its own name at the top level.
+CONFIG_KIND_BY_FOLDER = {"rm": "rm"}
+CONFIG_KIND_BY_FILE = {"demo.yaml": "demo"}
+
+
+def kind_for_path(relative_path: str) -> str | None:
+    """The config kind of a file under configs/ (e.g. 'rm/tiny_bt.yaml' -> 'rm'), None when unknown."""
+    parts = relative_path.replace("\\", "/").split("/")
+    if len(parts) == 1:
+        return CONFIG_KIND_BY_FILE.get(parts[0])
+    return CONFIG_KIND_BY_FOLDER.get(parts[0])
+
 __all__ = [
     "CONFIGS",
     "DataSection",
@@ -21,6 +33,7 @@ __all__ = [
     "StrictModel",
     "TrainSection",
     "dump_yaml",
+    "kind_for_path",
     "load_config",
     "parse_yaml_value",
 ]

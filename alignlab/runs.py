@@ -1,0 +1,216 @@
+"""Run directories: self-describing, atomically written, resumable.
+
+    runs/<name>/
+      config.yaml     the resolved config (file + overrides + defaults)
+      env.json        package versions, git sha, seed, device, threads, command line
+      metrics.jsonl   one JSON object per logged step
+      checkpoints/    step_<N>/ folders, each written atomically
+      summary.json    written last; its presence means the run finished
+
+`open_run` is called only after the config has validated, so a bad config never leaves a folder behind.
+Re-running the same command resumes: the same config finds its folder, `latest_checkpoint()` says where to
+continue, and metrics logged after that checkpoint are dropped so the curve has no duplicate steps. A
+finished run is not redone unless `force=True`; a different config in the same folder is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from alignlab.config.loader import dump_yaml
+from alignlab.errors import RunError
+from alignlab.paths import project_root
+from alignlab.utils.io import atomic_dir, atomic_write_json, atomic_write_text
+
+TRACKED_PACKAGES = (
+    "alignlab", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "tokenizers",
+    "safetensors", "numpy", "pandas", "pydantic", "argilla", "vllm", "deepspeed",
+)
+_STEP_DIR = re.compile(r"^step_(\d+)$")
+
+
+@dataclass
+class Run:
+    """An open run directory. Create with `open_run`."""
+
+    dir: Path
+    config: dict[str, Any]
+    resumed: bool = False
+    finished: bool = False
+    _started: float = field(default_factory=time.time, repr=False)
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.dir / "checkpoints"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.dir / "metrics.jsonl"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.dir / "summary.json"
+
+    def log(self, step: int, **metrics: Any) -> None:
+        """Append one metrics line; each line is flushed so a crash loses at most the line being written."""
+        record = {"step": step, "time": round(time.time() - self._started, 3), **metrics}
+        with self.metrics_path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record, default=float) + "\n")
+            handle.flush()
+
+    def metrics(self) -> list[dict[str, Any]]:
+        return list(_read_metrics(self.metrics_path))
+
+    def checkpoints(self) -> list[tuple[int, Path]]:
+        """Complete checkpoints, oldest first (temp folders of an interrupted save are not listed)."""
+        if not self.checkpoints_dir.is_dir():
+            return []
+        found = []
+        for child in self.checkpoints_dir.iterdir():
+            match = _STEP_DIR.match(child.name)
+            if match and child.is_dir():
+                found.append((int(match.group(1)), child))
+        return sorted(found)
+
+    def latest_checkpoint(self) -> Path | None:
+        found = self.checkpoints()
+        return found[-1][1] if found else None
+
+    @contextmanager
+    def checkpoint(self, step: int, keep_last: int | None = None) -> Iterator[Path]:
+        """Yield a temp folder to save into; it becomes `checkpoints/step_<step>` only if the block succeeds."""
+        with atomic_dir(self.checkpoints_dir / f"step_{step}") as tmp:
+            yield tmp
+        if keep_last is not None:
+            for _, old in self.checkpoints()[:-keep_last]:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def finish(self, summary: dict[str, Any]) -> Path:
+        """Write summary.json last: from now on the run counts as finished."""
+        payload = {"status": "finished", "wall_time_s": round(time.time() - self._started, 3), **summary}
+        atomic_write_json(self.summary_path, payload)
+        self.finished = True
+        return self.summary_path
+
+    def summary(self) -> dict[str, Any] | None:
+        if not self.summary_path.is_file():
+            return None
+        return json.loads(self.summary_path.read_text(encoding="utf-8"))
+
+
+def open_run(config: BaseModel | dict, output_dir: str | Path, name: str, *, seed: int = 0,
+             force: bool = False) -> Run:
+    """Create `output_dir/name`, or reopen it when it holds the same config (resume or already finished)."""
+    run_dir = Path(output_dir) / name
+    resolved = config.model_dump(mode="json") if isinstance(config, BaseModel) else dict(config)
+    config_text = dump_yaml(config) if isinstance(config, BaseModel) else yaml.safe_dump(resolved, sort_keys=False)
+    if force and run_dir.exists():
+        shutil.rmtree(run_dir)
+    if run_dir.exists() and not (run_dir / "config.yaml").is_file():
+        if any(run_dir.iterdir()):
+            raise RunError(f"{run_dir}: folder exists but is not a run directory (no config.yaml); "
+                           "choose another run name or remove it")
+    previous = _read_previous_config(run_dir)
+    if previous is not None and previous != resolved:
+        raise RunError(f"{run_dir}: holds a run with a different config ({_first_difference(previous, resolved)}); "
+                       "pass --force to start over or choose another run.name")
+    run = Run(dir=run_dir, config=resolved, resumed=previous is not None)
+    run.checkpoints_dir.mkdir(parents=True, exist_ok=True)
+    if previous is None:
+        atomic_write_text(run_dir / "config.yaml", config_text)
+    atomic_write_json(run_dir / "env.json", environment(seed))
+    run.finished = run.summary_path.is_file()
+    if run.resumed and not run.finished:
+        _truncate_metrics(run)
+    return run
+
+
+def environment(seed: int) -> dict[str, Any]:
+    """What produced a run: versions, git sha, seed, device, threads. No environment variables (secrets)."""
+    versions = {}
+    for package in TRACKED_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    env: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "git": _git_state(),
+        "seed": seed,
+        "cpu_count": os.cpu_count(),
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+    }
+    torch = sys.modules.get("torch")
+    if torch is None:
+        import torch  # noqa: PLC0415 - only once a run starts; the CLI start-up stays light
+    env["threads"] = torch.get_num_threads()
+    env["device"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    return env
+
+
+def _git_state() -> dict[str, Any] | None:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True,
+                             text=True, timeout=5)
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=project_root(),
+                               capture_output=True, text=True, timeout=5)
+        return {"sha": sha.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _read_previous_config(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        return None
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _first_difference(old: Any, new: Any, prefix: str = "") -> str:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            if old.get(key) != new.get(key):
+                return _first_difference(old.get(key), new.get(key), f"{prefix}{key}.")
+    return f"{prefix.rstrip('.') or 'config'}: {old!r} there, {new!r} now"
+
+
+def _read_metrics(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:  # the line a crash cut short
+                continue
+
+
+def _truncate_metrics(run: Run) -> None:
+    """Keep only complete metrics lines up to the last checkpoint, so a resumed curve has no repeats."""
+    if not run.metrics_path.is_file():
+        return
+    checkpoints = run.checkpoints()
+    last_step = checkpoints[-1][0] if checkpoints else -1
+    kept = [m for m in _read_metrics(run.metrics_path) if m.get("step", -1) <= last_step]
+    atomic_write_text(run.metrics_path, "".join(json.dumps(m) + "\n" for m in kept))
