@@ -17,3 +17,10 @@ def print_error(message: str) -> None:
 
 def overrides_argument() -> list[str]:
     return typer.Argument(None, help=OVERRIDES_HELP, show_default=False)
+
+
+def quiet_transformers() -> None:
+    """No per-file progress bars in CLI output (this process is ours, so the global switch is fine)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
