@@ -42,7 +42,10 @@ TRACKED_PACKAGES = (
     "alignlab", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "tokenizers",
     "safetensors", "numpy", "pandas", "pydantic", "argilla", "vllm", "deepspeed",
 )
-_STEP_DIR = re.compile(r"^step_(\d+)$")
+# step_N: saved by `Run.checkpoint` (atomic rename). checkpoint-N: saved by a transformers Trainer, which
+# writes trainer_state.json last, so only folders holding it are complete.
+_STEP_DIR = re.compile(r"^(?:step_|checkpoint-)(\d+)$")
+_TRAINER_STATE = "trainer_state.json"
 
 
 @dataclass
@@ -84,8 +87,11 @@ class Run:
         found = []
         for child in self.checkpoints_dir.iterdir():
             match = _STEP_DIR.match(child.name)
-            if match and child.is_dir():
-                found.append((int(match.group(1)), child))
+            if not (match and child.is_dir()):
+                continue
+            if child.name.startswith("checkpoint-") and not (child / _TRAINER_STATE).is_file():
+                continue
+            found.append((int(match.group(1)), child))
         return sorted(found)
 
     def latest_checkpoint(self) -> Path | None:

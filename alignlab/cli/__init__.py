@@ -11,11 +11,15 @@ import sys
 import typer
 
 from alignlab import __version__
+from alignlab.cli import annotate as annotate_cli
 from alignlab.cli import config as config_cli
 from alignlab.cli import data as data_cli
 from alignlab.cli import demo as demo_cli
+from alignlab.cli import eval as eval_cli
 from alignlab.cli import models as models_cli
-from alignlab.cli._common import print_error
+from alignlab.cli import rm as rm_cli
+from alignlab.cli import train as train_cli
+from alignlab.cli._common import planned_app, print_error
 from alignlab.errors import AlignlabError
 
 app = typer.Typer(
@@ -44,28 +48,15 @@ def _root(
     """alignlab command line."""
 
 
-def _planned(name: str, what: str) -> typer.Typer:
-    """A sub-app whose commands arrive with a later part of the roadmap; `--help` says what it will hold."""
-    sub = typer.Typer(name=name, help=f"{what} (not yet available in this release).", no_args_is_help=True)
-
-    @sub.callback(invoke_without_command=True)
-    def _callback(ctx: typer.Context) -> None:
-        if ctx.invoked_subcommand is None:
-            print_error(f"`alignlab {name}` has no commands in alignlab {__version__} yet: {what.lower()}.")
-            raise typer.Exit(2)
-
-    return sub
-
-
 app.add_typer(data_cli.app, name="data")
 app.add_typer(models_cli.app, name="models")
 app.add_typer(config_cli.app, name="config")
-app.add_typer(_planned("rm", "Train, evaluate and score reward models"), name="rm")
-app.add_typer(_planned("train", "Policy optimisation and lifecycle training: dpo, kto, ppo, grpo, sft"), name="train")
-app.add_typer(_planned("annotate", "Run the Argilla annotation workspace and sync preference data"), name="annotate")
-app.add_typer(_planned("eval", "Run evaluation suites: bias, safety, multilingual, win rate"), name="eval")
-app.add_typer(_planned("report", "Build HTML and Markdown benchmark reports"), name="report")
-app.add_typer(_planned("pipeline", "Run the whole lifecycle as one pipeline, round after round"), name="pipeline")
+app.add_typer(rm_cli.app, name="rm")
+app.add_typer(train_cli.app, name="train")
+app.add_typer(annotate_cli.app, name="annotate")
+app.add_typer(eval_cli.app, name="eval")
+app.add_typer(planned_app("report", "Build HTML and Markdown benchmark reports"), name="report")
+app.add_typer(planned_app("pipeline", "Run the whole lifecycle as one pipeline, round after round"), name="pipeline")
 app.command(name="demo")(demo_cli.demo)
 
 

@@ -6,6 +6,8 @@ import sys
 
 import typer
 
+from alignlab import __version__
+
 OVERRIDES_HELP = "Dotted config overrides, e.g. train.lr=1e-4 run.name=exp1."
 
 
@@ -13,6 +15,19 @@ def print_error(message: str) -> None:
     """Print a one-line error to stderr (no rich markup interpretation of user text)."""
     sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
+
+
+def planned_app(name: str, what: str) -> typer.Typer:
+    """A sub-app whose commands arrive with a later part of the roadmap; `--help` says what it will hold."""
+    sub = typer.Typer(name=name, help=f"{what} (not yet available in this release).", no_args_is_help=True)
+
+    @sub.callback(invoke_without_command=True)
+    def _callback(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is None:
+            print_error(f"`alignlab {name}` has no commands in alignlab {__version__} yet: {what.lower()}.")
+            raise typer.Exit(2)
+
+    return sub
 
 
 def overrides_argument() -> list[str]:

@@ -11,7 +11,7 @@ from alignlab.registry import Registry
 CONFIGS: Registry[type[StrictModel]] = Registry("config kind")
 CONFIGS.register("demo", "alignlab.config.schemas:DemoConfig")
 CONFIGS.register("tiny_model", "alignlab.config.schemas:TinyModelConfig")
-CONFIGS.register("rm", "alignlab.config.schemas:RMConfig")
+CONFIGS.register("rm", "alignlab.config.rm:RMConfig")
 
 # Which config kind a shipped YAML under configs/ is: by its folder, or by its own name at the top level.
 CONFIG_KIND_BY_FOLDER = {"rm": "rm"}

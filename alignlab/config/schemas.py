@@ -1,13 +1,14 @@
-"""One config schema per stage. Later stages add theirs here and register them in `CONFIGS`."""
+"""Config schemas of the foundation: the tiny model factory and the demo. Each stage has its own module
+(`config/rm.py`, ...) and registers its kind in `alignlab.config.CONFIGS`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from alignlab.config.base import DataSection, ModelSection, RunSection, StrictModel, TrainSection
+from alignlab.config.base import RunSection, StrictModel
 
 TinySize = Literal["nano", "micro", "small", "base"]
 
@@ -33,31 +34,3 @@ class DemoConfig(StrictModel):
     run: RunSection = Field(default_factory=lambda: RunSection(name="demo"))
     tiny_model: TinyModelConfig = Field(default_factory=TinyModelConfig)
     audit: AuditSection = Field(default_factory=AuditSection)
-
-
-class RMSection(StrictModel):
-    type: Literal["bradley_terry", "multi_attribute", "ensemble"] = "bradley_terry"
-    attributes: list[str] = Field(default_factory=list, description="Output names for multi_attribute.")
-    attribute_weights: dict[str, float] = Field(default_factory=dict)
-    ensemble_size: int = Field(1, ge=1)
-    use_margin: bool = False
-    center_rewards_coefficient: float | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _check_attributes(self) -> RMSection:
-        if self.type == "multi_attribute" and not self.attributes:
-            raise ValueError("multi_attribute needs `attributes`, e.g. [helpfulness, correctness]")
-        unknown = set(self.attribute_weights) - set(self.attributes)
-        if unknown:
-            raise ValueError(f"attribute_weights names {sorted(unknown)} not in attributes {self.attributes}")
-        return self
-
-
-class RMConfig(StrictModel):
-    """Reward-model training (`alignlab rm train`)."""
-
-    run: RunSection = Field(default_factory=lambda: RunSection(name="rm"))
-    model: ModelSection
-    data: DataSection
-    train: TrainSection = Field(default_factory=TrainSection)
-    rm: RMSection = Field(default_factory=RMSection)

@@ -81,3 +81,12 @@ def test_non_run_folder_is_refused(tmp_path):
     (tmp_path / "r" / "notes.txt").write_text("mine")
     with pytest.raises(RunError, match="not a run directory"):
         open_run(make_config(), tmp_path, "r")
+
+
+def test_trainer_checkpoints_count_only_when_trainer_state_was_written(tmp_path):
+    run = open_run(make_config(), tmp_path, "r")
+    complete = run.checkpoints_dir / "checkpoint-10"
+    complete.mkdir()
+    (complete / "trainer_state.json").write_text("{}")
+    (run.checkpoints_dir / "checkpoint-20").mkdir()  # a save that stopped before trainer_state.json
+    assert run.latest_checkpoint() == complete

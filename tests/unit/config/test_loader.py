@@ -7,7 +7,8 @@ import json
 import pytest
 
 from alignlab.config import CONFIGS, load_config, parse_yaml_value
-from alignlab.config.schemas import DemoConfig, RMConfig
+from alignlab.config.rm import RMConfig
+from alignlab.config.schemas import DemoConfig
 from alignlab.errors import ConfigError
 
 RM_YAML = """\

@@ -1,0 +1,107 @@
+"""Glue between transformers/TRL Trainers and alignlab run directories.
+
+- `trainer_arguments(config_cls, ...)`: one place that turns our `TrainSection` into TRL's `*Config`, choosing
+  precision and gradient checkpointing per device (TRL defaults turn both on, which is slower for small
+  models on CPU and fails on CPUs without bf16 kernels).
+- `RunCallback`: streams each Trainer log into `metrics.jsonl`, and stops the run with a one-line error naming
+  the step when the loss becomes NaN or infinite.
+- `resume_checkpoint(run)`: the last complete checkpoint for `trainer.train(resume_from_checkpoint=...)`.
+
+Trainers save `checkpoint-N` folders into `run.checkpoints_dir`; transformers writes `trainer_state.json`
+last, and `alignlab.runs` counts only folders that have it, so an interrupted save is never resumed from.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from alignlab.errors import AlignlabError
+from alignlab.runs import Run
+
+
+class TrainingDiverged(AlignlabError):
+    """The loss became NaN or infinite."""
+
+
+def device_precision(device: str | None = None) -> dict[str, Any]:
+    """bf16 where a CUDA GPU supports it, fp32 elsewhere; gradient checkpointing only on GPU."""
+    import torch
+
+    use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
+    bf16 = bool(use_cuda and torch.cuda.is_bf16_supported())
+    return {"bf16": bf16, "fp16": False, "use_cpu": not use_cuda}
+
+
+def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_length: int | None = None,
+                      eval_steps: int | None = None, gradient_checkpointing: bool = False,
+                      **method_kwargs: Any) -> Any:
+    """Build a TRL `*Config` (or `TrainingArguments`) from a `TrainSection` and method-specific kwargs."""
+    kwargs: dict[str, Any] = {
+        "output_dir": str(run.checkpoints_dir),
+        "learning_rate": train.lr,
+        "num_train_epochs": train.epochs,
+        "per_device_train_batch_size": train.batch_size,
+        "per_device_eval_batch_size": train.batch_size,
+        "gradient_accumulation_steps": train.grad_accum,
+        "max_steps": train.max_steps,
+        "warmup_steps": train.warmup_ratio,
+        "weight_decay": train.weight_decay,
+        "logging_steps": train.logging_steps,
+        "save_steps": train.save_steps,
+        "save_strategy": "steps",
+        "save_total_limit": 2,
+        "seed": seed,
+        "data_seed": seed,
+        "report_to": "none",
+        "disable_tqdm": True,
+        "activation_checkpointing": gradient_checkpointing,
+        "dataloader_num_workers": 0,
+        **device_precision(),
+    }
+    if eval_steps:
+        kwargs.update(eval_strategy="steps", eval_steps=eval_steps)
+    if max_length is not None:
+        kwargs["max_length"] = max_length
+    kwargs.update(method_kwargs)
+    return config_cls(**kwargs)
+
+
+def resume_checkpoint(run: Run) -> str | None:
+    latest = run.latest_checkpoint()
+    return str(latest) if latest is not None else None
+
+
+def _make_run_callback():
+    from transformers import TrainerCallback
+
+    class RunCallback(TrainerCallback):
+        """Write every Trainer log line to the run's metrics.jsonl; stop on a non-finite loss."""
+
+        def __init__(self, run: Run) -> None:
+            self.run = run
+
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001 - transformers' signature
+            if not logs or not state.is_world_process_zero:
+                return
+            clean = {key: value for key, value in logs.items() if isinstance(value, int | float | str)}
+            self.run.log(state.global_step, **clean)
+            for key in ("loss", "eval_loss"):
+                value = logs.get(key)
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"{key} became {value} at step {state.global_step} ({self.run.dir}); lower train.lr, "
+                        "check the data for empty or extreme examples, or use float32"
+                    )
+
+    return RunCallback
+
+
+def run_callback(run: Run) -> Any:
+    return _make_run_callback()(run)
+
+
+def checkpoint_step(path: str | Path) -> int:
+    name = Path(path).name
+    return int(name.rsplit("-", 1)[-1].rsplit("_", 1)[-1])
