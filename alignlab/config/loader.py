@@ -8,6 +8,7 @@ a wrong value names the allowed values. Nothing is written and no run directory 
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any, TypeVar
@@ -85,19 +86,40 @@ def read_yaml(path: str | Path) -> tuple[dict, dict[tuple, int]]:
     return data, lines
 
 
-def apply_overrides(data: dict, overrides: list[str]) -> dict[tuple, str]:
-    """Apply `a.b.c=value` strings in place; return key path -> the override text, for error messages."""
+def section_defaults(schema: type[BaseModel]) -> dict[str, Any]:
+    """Each sub-section's default values, e.g. {'run': {'name': 'demo', ...}}, for overrides to start from."""
+    defaults: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        if field.default_factory is not None:
+            value = field.default_factory()
+        elif field.is_required():
+            continue
+        else:
+            value = field.default
+        if isinstance(value, BaseModel):
+            defaults[name] = value.model_dump(mode="json")
+    return defaults
+
+
+def apply_overrides(data: dict, overrides: list[str], defaults: dict | None = None) -> dict[tuple, str]:
+    """Apply `a.b.c=value` strings in place; return key path -> the override text, for error messages.
+
+    A section the file leaves out starts from the schema's defaults for it (`run.seed=3` alone keeps the
+    stage's default `run.name`), as if the file had spelled the section out.
+    """
     origin: dict[tuple, str] = {}
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"override {item!r}: expected KEY=VALUE with a dotted key, e.g. train.lr=1e-4")
         parts = key.strip().split(".")
-        node = data
+        node, default_node = data, defaults or {}
         for depth, part in enumerate(parts[:-1]):
             child = node.get(part)
+            default_child = default_node.get(part) if isinstance(default_node, dict) else None
+            default_node = default_child if isinstance(default_child, dict) else {}
             if child is None:
-                child = node[part] = {}
+                child = node[part] = copy.deepcopy(default_node)
             if not isinstance(child, dict):
                 joined = ".".join(parts[: depth + 1])
                 raise ConfigError(f"override {item!r}: {joined} is a value, not a section")
@@ -153,7 +175,7 @@ def format_validation_error(err: ValidationError, schema: type[BaseModel], sourc
 def load_config(path: str | Path | None, schema: type[C], overrides: list[str] | None = None) -> C:
     """Load `path` (or only the schema's defaults when None) plus overrides into `schema`."""
     data, lines = read_yaml(path) if path is not None else ({}, {})
-    origin = apply_overrides(data, list(overrides or []))
+    origin = apply_overrides(data, list(overrides or []), section_defaults(schema))
     try:
         return schema.model_validate(data)
     except ValidationError as err:

@@ -1,7 +1,11 @@
-"""Atomic writes: every artifact appears whole or not at all (temp file in the same folder, then rename)."""
+"""Atomic writes: every artifact appears whole or not at all (temp file in the same folder, then rename).
+
+Temp entries get the permissions a plain open()/mkdir() would give (mkstemp/mkdtemp make them private).
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -12,11 +16,41 @@ from pathlib import Path
 from typing import Any
 
 
+@functools.cache
 def _umask() -> int:
-    # mkstemp/mkdtemp create private (0600/0700) entries; apply the process umask instead, as open() would.
-    mask = os.umask(0)
+    """The process umask. Linux shows it in /proc; elsewhere reading it means setting it and back."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside `path`; it replaces `path` when the block ends without an error.
+
+    The streaming counterpart of `atomic_write_text`, for writers that produce a file
+    row by row (gzip, csv, pyarrow) instead of from one string.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    # mkstemp makes the file private (0600); a data file should get the usual permissions (0644 under
+    # the common umask), like any file the user writes.
+    os.chmod(tmp, 0o666 & ~_umask())
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:

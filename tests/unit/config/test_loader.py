@@ -118,3 +118,9 @@ def test_every_registered_kind_exports_a_json_schema():
         schema = CONFIGS.get(kind).model_json_schema()
         json.dumps(schema)
         assert schema["additionalProperties"] is False
+
+
+def test_override_into_an_omitted_section_keeps_that_sections_defaults():
+    config = load_config(None, DemoConfig, ["run.output_dir=elsewhere"])
+    assert config.run.name == "demo"
+    assert str(config.run.output_dir) == "elsewhere"
