@@ -66,7 +66,7 @@ def _build_models(run: Run, config: DemoConfig) -> dict[str, Any]:
         build_tiny_models(out, size=tiny.size, vocab_size=tiny.vocab_size, corpus=corpus,
                           max_position_embeddings=tiny.max_position_embeddings, seed=tiny.seed)
     info = json.loads(card.read_text(encoding="utf-8"))
-    return {"policy": str(out / "policy"), "reward": str(out / "reward"), **info}
+    return {**info, "policy": str(out / "policy"), "reward": str(out / "reward")}
 
 
 def _validate(config: DemoConfig) -> dict[str, Any]:

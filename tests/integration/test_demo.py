@@ -18,6 +18,8 @@ def test_demo_end_to_end_skips_when_finished_and_resumes(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     run_dir = tmp_path / "demo"
     assert f"run directory: {run_dir}" in result.stdout
+    assert f"policy model: {run_dir / 'models' / 'tiny' / 'policy'}" in result.stdout
+    assert f"reward model: {run_dir / 'models' / 'tiny' / 'reward'}" in result.stdout
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "finished"
     assert (run_dir / "models" / "tiny" / "policy" / "model.safetensors").is_file()
