@@ -9,6 +9,8 @@ TORCH_SPEC ?= torch==2.13.*
 .PHONY: setup demo test lint bench clean
 
 $(STAMP): pyproject.toml
+	# System packages the tests use (Redis for Argilla, Chromium for browser tests); skipped without apt.
+	if command -v apt-get >/dev/null 2>&1; then bash scripts/install_annotation_deps.sh; fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"

@@ -6,4 +6,11 @@ submodules (`alignlab.data`, `alignlab.models`, `alignlab.config`, `alignlab.run
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "evaluate"]
+
+
+def evaluate(*args, **kwargs):
+    """Run evaluation suites (lazy import; see `alignlab.eval.runner.evaluate`)."""
+    from alignlab.eval.runner import evaluate as _evaluate
+
+    return _evaluate(*args, **kwargs)

@@ -17,6 +17,7 @@ from alignlab.cli import data as data_cli
 from alignlab.cli import demo as demo_cli
 from alignlab.cli import eval as eval_cli
 from alignlab.cli import models as models_cli
+from alignlab.cli import report as report_cli
 from alignlab.cli import rm as rm_cli
 from alignlab.cli import train as train_cli
 from alignlab.cli._common import planned_app, print_error
@@ -55,7 +56,7 @@ app.add_typer(rm_cli.app, name="rm")
 app.add_typer(train_cli.app, name="train")
 app.add_typer(annotate_cli.app, name="annotate")
 app.add_typer(eval_cli.app, name="eval")
-app.add_typer(planned_app("report", "Build HTML and Markdown benchmark reports"), name="report")
+app.command(name="report")(report_cli.report)
 app.add_typer(planned_app("pipeline", "Run the whole lifecycle as one pipeline, round after round"), name="pipeline")
 app.command(name="demo")(demo_cli.demo)
 

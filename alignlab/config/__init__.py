@@ -12,9 +12,13 @@ CONFIGS: Registry[type[StrictModel]] = Registry("config kind")
 CONFIGS.register("demo", "alignlab.config.schemas:DemoConfig")
 CONFIGS.register("tiny_model", "alignlab.config.schemas:TinyModelConfig")
 CONFIGS.register("rm", "alignlab.config.rm:RMConfig")
+CONFIGS.register("annotate", "alignlab.config.annotate:AnnotateConfig")
+CONFIGS.register("dpo", "alignlab.config.dpo:DPOConfig")
+CONFIGS.register("kto", "alignlab.config.dpo:KTOConfig")
+CONFIGS.register("eval", "alignlab.config.eval:EvalConfig")
 
 # Which config kind a shipped YAML under configs/ is: by its folder, or by its own name at the top level.
-CONFIG_KIND_BY_FOLDER = {"rm": "rm"}
+CONFIG_KIND_BY_FOLDER = {"annotate": "annotate", "rm": "rm", "dpo": "dpo", "kto": "kto", "eval": "eval"}
 CONFIG_KIND_BY_FILE = {"demo.yaml": "demo"}
 
 

@@ -54,7 +54,7 @@ def test_config_schema_unknown_kind_is_one_line(cli):
     result = cli("config", "schema", "rn")
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "error: unknown config kind 'rn'. Did you mean 'rm'? Valid: demo, rm, tiny_model"
+        "error: unknown config kind 'rn'. Did you mean 'rm'? Valid: annotate, demo, dpo, eval, kto, rm, tiny_model"
     )
 
 

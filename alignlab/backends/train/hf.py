@@ -68,6 +68,12 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
     return config_cls(**kwargs)
 
 
+def diverged(key: str, value: float, step: int, where: str | Path) -> TrainingDiverged:
+    """The one-line error for a non-finite loss, for code that checks the loss itself (every step)."""
+    return TrainingDiverged(f"{key} became {value} at step {step} ({where}); lower train.lr, check the data for "
+                            "empty or extreme examples, or use float32")
+
+
 def resume_checkpoint(run: Run) -> str | None:
     latest = run.latest_checkpoint()
     return str(latest) if latest is not None else None
@@ -105,3 +111,19 @@ def run_callback(run: Run) -> Any:
 def checkpoint_step(path: str | Path) -> int:
     name = Path(path).name
     return int(name.rsplit("-", 1)[-1].rsplit("_", 1)[-1])
+
+
+def use_progress_lines(trainer: Any, echo: Any, keys: tuple[str, ...] = ("loss", "accuracy")) -> Any:
+    """Replace the Trainer's printed log dicts with one short line per log: `step 10/113  loss 0.43 ...`."""
+    from transformers import PrinterCallback, TrainerCallback
+
+    class ProgressLines(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001 - transformers' signature
+            if not logs or not state.is_world_process_zero or "loss" not in logs:
+                return
+            values = "  ".join(f"{key} {logs[key]:.4g}" for key in keys if isinstance(logs.get(key), int | float))
+            echo(f"step {state.global_step}/{state.max_steps}  {values}")
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(ProgressLines())
+    return trainer

@@ -1,0 +1,320 @@
+"""TRL's DPOTrainer and KTOTrainer, adapted: the one place alignlab subclasses them.
+
+TRL keeps the training loop, checkpointing, PEFT wrapping, the fused log-prob LM head and the reference model.
+What changes here:
+
+- **Data** arrives tokenized by alignlab (`alignlab.algorithms.dpo.encode_*`: chat template, stated truncation
+  policy), so `_prepare_dataset` passes it through; the collators also carry per-example `weight` and
+  `label_smoothing` (agreement-aware training).
+- **Reference log-probs** come from alignlab's cache (`alignlab.refcache`), computed once by
+  `reference_logps` in length-sorted batches; `_precompute_ref_logps` passes cached columns through, so TRL
+  keeps no reference model in memory. Without the cache the reference runs beside the policy, as in TRL.
+- **The loss** is alignlab's pure functions (`alignlab.losses.preference.preference_loss`,
+  `alignlab.losses.kto.kto_loss`), picked when the config loaded, with per-example weights applied as
+  importance weights (mean of w_i * loss_i).
+- **Padding**: the policy's forward runs the batch's sequences in length groups, each padded only to its own
+  longest sequence (`grouped_sequence_logps`): the same examples per step, the same gradient, less padding.
+  TRL pads every chosen and rejected sequence of a batch to the longest one.
+- **Metrics** per logged step: loss, rewards (chosen, rejected, accuracies, margins), log-probs, and a KL
+  estimate, `kl_estimate` = mean of log pi - log pi_ref over the batch's responses (a KL only where the responses
+  were sampled from the policy; on offline data it measures how far the policy moved on them). KTO also logs
+  `kl`, its reference point z0; its `rewards/accuracies` has no pairs to compare, so it is the share of
+  (desirable, undesirable) example pairs within a batch whose implicit rewards are in the right order (an AUC).
+  The fused head computes log-probs only, not TRL's entropy/logit statistics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from trl import DPOTrainer, KTOTrainer
+from trl.trainer.dpo_trainer import DataCollatorForPreference
+from trl.trainer.kto_trainer import DataCollatorForUnpairedPreference
+from trl.trainer.utils import add_fused_lm_head
+
+from alignlab.losses.kto import KTO_USES_KL, kto_kl_estimate, kto_loss
+from alignlab.losses.preference import preference_loss
+
+_EXTRA_COLUMNS = ("weight", "label_smoothing")
+
+
+@dataclass(frozen=True)
+class PreferenceObjective:
+    """The DPO-family objective a trainer optimises (plain values from `config.dpo`)."""
+
+    loss_type: tuple[str, ...] = ("sigmoid",)
+    loss_weights: tuple[float, ...] | None = None
+    beta: float = 0.1
+    label_smoothing: float = 0.0
+    simpo_gamma: float = 0.5
+    discopop_tau: float = 0.05
+    uses_reference: bool = True
+
+
+@dataclass(frozen=True)
+class KTOObjective:
+    loss_type: str = "kto"
+    beta: float = 0.1
+    desirable_weight: float = 1.0
+    undesirable_weight: float = 1.0
+
+    @property
+    def uses_kl(self) -> bool:
+        return self.loss_type in KTO_USES_KL
+
+
+def patch_log_prob_head(model: Any) -> None:
+    """Make `model(..., labels=, fused_lm_head=True)` return per-token log-probs only (TRL's chunked head
+    without its entropy/logit statistics). Patches the base model under a PEFT wrapper."""
+    from accelerate.utils import is_peft_model
+
+    base = model.get_base_model() if is_peft_model(model) else model
+    add_fused_lm_head(base, outputs=("log_probs",))
+
+
+def sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                   completion_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed log-probs of the completion tokens (N,) and their counts (N,), for right-padded (N, T) inputs."""
+    labels = input_ids.masked_fill(completion_mask == 0, -100)
+    out = model(input_ids=input_ids, attention_mask=attention_mask, labels=labels, fused_lm_head=True,
+                use_cache=False)
+    per_token = out.log_probs[:, -(input_ids.size(1) - 1):]  # (N, T-1); prompt-tuning PEFT prepends tokens
+    return per_token.sum(-1), completion_mask[:, 1:].sum(-1)
+
+
+# A forward pass costs about this share of a group's padded tokens on top of the tokens themselves.
+GROUP_OVERHEAD = 0.05
+MIN_GROUP_ROWS = 4
+
+
+def length_groups(lengths: Sequence[int], min_rows: int = MIN_GROUP_ROWS) -> list[list[int]]:
+    """Row indices split into groups of similar length (sorted, equal counts), choosing the number of groups
+    that minimises padded tokens plus a per-forward overhead. One group when splitting does not pay."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    best, best_cost = [order], len(order) * max(lengths, default=0)
+    for count in range(2, len(order) // min_rows + 1):
+        groups = [order[len(order) * k // count:len(order) * (k + 1) // count] for k in range(count)]
+        cost = sum(len(g) * lengths[g[-1]] for g in groups) * (1 + GROUP_OVERHEAD * (count - 1))
+        if cost < best_cost:
+            best, best_cost = groups, cost
+    return best
+
+
+def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                           completion_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`sequence_logps` over the same rows, run in length groups each padded only to its own longest row.
+
+    The batch (and so the gradient) is unchanged; only padding is skipped. Rows are right-padded and attention
+    is causal, so a row's log-probs do not depend on the columns after its end (equal up to float rounding).
+    """
+    lengths = attention_mask.sum(-1).tolist()
+    groups = length_groups(lengths)
+    if len(groups) == 1:
+        width = max(lengths)
+        return sequence_logps(model, input_ids[:, :width], attention_mask[:, :width], completion_mask[:, :width])
+    logps, counts = [], []
+    for group in groups:
+        index, width = torch.tensor(group, device=input_ids.device), max(lengths[i] for i in group)
+        part = sequence_logps(model, input_ids[index, :width], attention_mask[index, :width],
+                              completion_mask[index, :width])
+        logps.append(part[0])
+        counts.append(part[1])
+    order = torch.tensor([i for group in groups for i in group], device=input_ids.device)
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(len(order), device=order.device)
+    return torch.cat(logps)[inverse], torch.cat(counts)[inverse]
+
+
+def pad_right(prompts: Sequence[list[int]], completions: Sequence[list[int]],
+              pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(input_ids, attention_mask, completion_mask), each (N, T), for prompt + completion sequences."""
+    width = max(len(p) + len(c) for p, c in zip(prompts, completions, strict=True))
+    input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(prompts), width), dtype=torch.long)
+    completion = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, (prompt, answer) in enumerate(zip(prompts, completions, strict=True)):
+        end = len(prompt) + len(answer)
+        input_ids[row, :end] = torch.tensor(prompt + answer, dtype=torch.long)
+        attention[row, :end] = 1
+        completion[row, len(prompt):end] = 1
+    return input_ids, attention, completion
+
+
+def reference_logps(model: Any, prompts: Sequence[list[int]], completions: Sequence[list[int]], *, pad_id: int,
+                    batch_size: int, adapter_disabled: bool = False) -> torch.Tensor:
+    """log pi_ref(completion | prompt) for every sequence (N,), float32 on CPU.
+
+    Batches are formed in length order (the order does not matter for a frozen model, and sorted batches hold
+    almost no padding); with `adapter_disabled` a PEFT model runs as its base model.
+    """
+    patch_log_prob_head(model)
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(completions[i]))
+    result = torch.empty(len(prompts), dtype=torch.float32)
+    device = next(model.parameters()).device
+    adapter = model.disable_adapter() if adapter_disabled else contextlib.nullcontext()
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode(), adapter:
+        for start in range(0, len(order), batch_size):
+            index = order[start:start + batch_size]
+            batch = pad_right([prompts[i] for i in index], [completions[i] for i in index], pad_id)
+            logps, _ = sequence_logps(model, *(t.to(device) for t in batch))
+            result[index] = logps.float().cpu()
+    model.train(was_training)
+    return result
+
+
+class PreferenceCollator(DataCollatorForPreference):
+    """TRL's preference collator plus the per-example `weight` / `label_smoothing` columns when present."""
+
+    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        return _with_extras(super().torch_call(examples), examples)
+
+
+class UnpairedCollator(DataCollatorForUnpairedPreference):
+    """TRL's unpaired (KTO) collator plus the per-example `weight` column when present."""
+
+    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        return _with_extras(super().torch_call(examples), examples)
+
+
+def _with_extras(batch: dict[str, Any], examples: list[dict[str, Any]]) -> dict[str, Any]:
+    for column in _EXTRA_COLUMNS:
+        if column in examples[0]:
+            batch[column] = torch.tensor([example[column] for example in examples], dtype=torch.float32)
+    return batch
+
+
+class _AlignlabTrainerMixin:
+    """What both adapters share: encoded datasets and cached reference columns pass through TRL untouched."""
+
+    _ref_columns: tuple[str, ...] = ()
+
+    def _prepare_dataset(self, dataset, processing_class, args, dataset_name):  # noqa: ANN001 - TRL's signature
+        if "prompt_ids" in dataset.column_names:
+            return dataset
+        return super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+
+    def _precompute_ref_logps(self, dataset, name, batch_size):  # noqa: ANN001 - TRL's signature
+        if all(column in dataset.column_names for column in self._ref_columns):
+            return dataset
+        raise RuntimeError(f"{name}: reference log-probs must be computed by alignlab before the trainer is built")
+
+    def _set_signature_columns_if_needed(self) -> None:
+        super()._set_signature_columns_if_needed()
+        self._signature_columns = [*self._signature_columns, *_EXTRA_COLUMNS, "length"]
+
+    def _record(self, mode: str, **values: torch.Tensor) -> None:
+        """Append per-example values, so that TRL's `log` (a plain mean of what was appended) gives per-example
+        means: a held-out accuracy is the share of held-out pairs, not a mean of batch means. `gather`, not
+        `gather_for_metrics`: the latter trims the last batch to its example count, and some of these tensors
+        hold two values per example (chosen and rejected)."""
+        for name, value in values.items():
+            self._metrics[mode][name].extend(self.accelerator.gather(value.detach().float().reshape(-1)).tolist())
+
+    def _model_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in inputs.items() if k not in (*_EXTRA_COLUMNS, "length")}
+
+
+class AlignlabDPOTrainer(_AlignlabTrainerMixin, DPOTrainer):
+    """DPOTrainer whose loss is `preference_loss` (any registered variant, SimPO, ORPO) with example weights."""
+
+    def __init__(self, *args: Any, objective: PreferenceObjective, **kwargs: Any) -> None:
+        self.objective = objective
+        self._ref_columns = ("ref_chosen_logps", "ref_rejected_logps") if objective.uses_reference else ()
+        super().__init__(*args, **kwargs)
+        patch_log_prob_head(self.model)
+
+    def _reference(self, inputs: dict[str, Any]) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        if not self.objective.uses_reference:
+            return None, None
+        if "ref_chosen_logps" in inputs:
+            return inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
+        return self.compute_ref_log_probs(self.ref_model or self.model, self._model_inputs(inputs))
+
+    def _compute_loss(self, model, inputs, return_outputs):  # noqa: ANN001 - TRL's signature
+        mode = "train" if self.model.training else "eval"
+        logps, lengths = grouped_sequence_logps(model, inputs["input_ids"], inputs["attention_mask"],
+                                                inputs["completion_mask"])
+        chosen_logps, rejected_logps = logps.chunk(2)  # the batch is [chosen..., rejected...]
+        chosen_lengths, rejected_lengths = lengths.chunk(2)
+        ref_chosen, ref_rejected = self._reference(inputs)
+        objective = self.objective
+        out = preference_loss(
+            chosen_logps, rejected_logps, ref_chosen, ref_rejected, chosen_lengths, rejected_lengths,
+            loss_type=objective.loss_type, beta=objective.beta, loss_weights=objective.loss_weights,
+            label_smoothing=inputs.get("label_smoothing", objective.label_smoothing),
+            simpo_gamma=objective.simpo_gamma, discopop_tau=objective.discopop_tau,
+        )
+        weight = inputs.get("weight")
+        loss = (out.losses * weight).mean() if weight is not None else out.losses.mean()
+        self._record(mode, **{
+            "rewards/chosen": out.chosen_rewards, "rewards/rejected": out.rejected_rewards,
+            "rewards/accuracies": (out.chosen_rewards > out.rejected_rewards).float(),
+            "rewards/margins": out.chosen_rewards - out.rejected_rewards,
+            "logps/chosen": chosen_logps, "logps/rejected": rejected_logps,
+        })
+        if ref_chosen is not None:
+            self._record(mode, kl_estimate=torch.cat([chosen_logps - ref_chosen, rejected_logps - ref_rejected]))
+        if weight is not None:
+            self._record(mode, weight=weight)
+        return (loss, {}) if return_outputs else loss
+
+
+class AlignlabKTOTrainer(_AlignlabTrainerMixin, KTOTrainer):
+    """KTOTrainer whose loss is `kto_loss` with example weights; reference columns may come from the cache."""
+
+    def __init__(self, *args: Any, objective: KTOObjective, **kwargs: Any) -> None:
+        self.objective = objective
+        self._ref_columns = ("ref_logps", "ref_KL_logps") if objective.uses_kl else ("ref_logps",)
+        super().__init__(*args, **kwargs)
+        patch_log_prob_head(self.model)
+
+    def _policy_kl_logps(self, model: Any, inputs: dict[str, Any]) -> torch.Tensor:
+        with torch.no_grad():
+            logps, _ = grouped_sequence_logps(model, inputs["KL_input_ids"], inputs["KL_attention_mask"],
+                                              inputs["KL_completion_mask"])
+        return logps
+
+    def _reference(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if "ref_logps" in inputs:
+            return inputs["ref_logps"], inputs.get("ref_KL_logps")
+        return self.compute_ref_log_probs(self.ref_model or self.model, self._model_inputs(inputs))
+
+    def _compute_loss(self, model, inputs, return_outputs):  # noqa: ANN001 - TRL's signature
+        mode = "train" if self.model.training else "eval"
+        objective = self.objective
+        labels = inputs["label"].bool()
+        logps, _ = grouped_sequence_logps(model, inputs["input_ids"], inputs["attention_mask"],
+                                          inputs["completion_mask"])
+        ref_logps, ref_kl_logps = self._reference(inputs)
+        kl = torch.zeros((), device=logps.device)
+        if objective.uses_kl:
+            kl = kto_kl_estimate(self._policy_kl_logps(model, inputs), ref_kl_logps)
+            kl = self.accelerator.gather_for_metrics(kl).mean()
+        out = kto_loss(logps, ref_logps, labels, kl=kl, beta=objective.beta, loss_type=objective.loss_type,
+                       desirable_weight=objective.desirable_weight, undesirable_weight=objective.undesirable_weight)
+        weight = inputs.get("weight")
+        loss = (out.losses * weight).mean() if weight is not None else out.losses.mean()
+        self._record_kto(mode, out.rewards, logps, ref_logps, labels, kl, weight)
+        return (loss, {}) if return_outputs else loss
+
+    def _record_kto(self, mode: str, rewards: torch.Tensor, logps: torch.Tensor, ref_logps: torch.Tensor,
+                    labels: torch.Tensor, kl: torch.Tensor, weight: torch.Tensor | None) -> None:
+        self._record(mode, kl=kl, kl_estimate=logps - ref_logps)
+        if labels.any() and (~labels).any():
+            # Reward accuracy without pairs: the share of (desirable, undesirable) pairs within the batch whose
+            # implicit rewards are in the right order (a ranking AUC), robust to the policy's overall drift.
+            ordered = rewards[labels].unsqueeze(1) > rewards[~labels].unsqueeze(0)
+            self._record(mode, **{"rewards/accuracies": ordered.float()})
+        for side, mask in (("chosen", labels), ("rejected", ~labels)):
+            if mask.any():
+                self._record(mode, **{f"rewards/{side}": rewards[mask], f"logps/{side}": logps[mask]})
+        if labels.any() and (~labels).any():
+            self._record(mode, **{"rewards/margins": rewards[labels].mean() - rewards[~labels].mean()})
+        if weight is not None:
+            self._record(mode, weight=weight)

@@ -1,0 +1,146 @@
+"""Metrics with percentile-bootstrap confidence intervals, computed from per-example samples only.
+
+    stats = Stats(n_resamples=1000, confidence=0.95, seed=0)
+    stats.mean(samples, "correct", where={"context_condition": "ambig"}, description="accuracy, ambiguous")
+    stats.statistic({"num": [...], "den": [...]}, lambda c: c["num"].sum(1) / c["den"].sum(1), description=...)
+
+A metric is a plain dict (what `metrics.json` holds):
+`{"value", "low", "high", "n", "confidence", "description", "higher_is_better"}` and, for a mean of one
+sample field, `"mean_of": {"field", "where"}` so a report can recompute paired differences between two runs
+from their `samples.jsonl`. Every number is a function of the samples: recompute it from the file.
+
+Resampling is that of `alignlab.metrics.bootstrap_ci` (same seed, same index draws; a plain mean gives the
+identical interval), generalised to several aligned columns, to resampling within strata, and to statistics
+that are undefined on some resamples (e.g. a ratio whose denominator is empty there): those resamples are
+left out of the quantiles and counted in `undefined_resamples`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Columns = Mapping[str, Sequence[float] | np.ndarray]
+Statistic = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+def matches(sample: Mapping[str, Any], where: Mapping[str, Any] | None) -> bool:
+    """True when every `where` field equals the sample's (a list or tuple value means "any of these")."""
+    for field, wanted in (where or {}).items():
+        value = sample.get(field)
+        if isinstance(wanted, (list, tuple)):
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def bootstrap_columns(columns: Columns, statistic: Statistic, *, n_resamples: int = 1000,
+                      confidence: float = 0.95, seed: int = 0, strata: Sequence[Any] | None = None,
+                      chunk: int = 500) -> tuple[float, float, float, int, int]:
+    """(value, low, high, n, undefined resamples) of `statistic` over aligned columns of length n.
+
+    `statistic` gets each column as a 2-D array, one resample per row, and returns one number per row.
+    """
+    data = {name: np.asarray(values, dtype=float) for name, values in columns.items()}
+    n = len(next(iter(data.values()))) if data else 0
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0, 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = float(statistic({name: col[None, :] for name, col in data.items()})[0])
+        rng = np.random.default_rng(seed)
+        groups = _strata_indices(strata, n)
+        estimates = []
+        for start in range(0, n_resamples, chunk):
+            size = min(chunk, n_resamples - start)
+            if groups is None:
+                index = rng.integers(0, n, size=(size, n))
+            else:
+                index = np.concatenate([g[rng.integers(0, len(g), size=(size, len(g)))] for g in groups], axis=1)
+            estimates.append(statistic({name: col[index] for name, col in data.items()}))
+    stats = np.concatenate(estimates)
+    finite = stats[np.isfinite(stats)]
+    if finite.size == 0:
+        return value, math.nan, math.nan, n, int(stats.size)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(finite, [alpha, 1.0 - alpha])
+    return value, float(low), float(high), n, int(stats.size - finite.size)
+
+
+def _strata_indices(strata: Sequence[Any] | None, n: int) -> list[np.ndarray] | None:
+    if strata is None:
+        return None
+    if len(strata) != n:
+        raise ValueError(f"strata has {len(strata)} labels for {n} rows")
+    groups: dict[Any, list[int]] = {}
+    for index, label in enumerate(strata):
+        groups.setdefault(label, []).append(index)
+    return [np.asarray(groups[label]) for label in sorted(groups, key=str)]
+
+
+def row_mean(columns: dict[str, np.ndarray]) -> np.ndarray:
+    return columns["x"].mean(axis=1)
+
+
+def ratio(numerator: str, denominator: str, scale: float = 1.0, offset: float = 0.0) -> Statistic:
+    """scale * sum(numerator) / sum(denominator) + offset, NaN where the denominator sums to 0."""
+
+    def statistic(columns: dict[str, np.ndarray]) -> np.ndarray:
+        den = columns[denominator].sum(axis=1)
+        return np.where(den > 0, scale * columns[numerator].sum(axis=1) / np.where(den > 0, den, 1) + offset, np.nan)
+
+    return statistic
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Bootstrap settings shared by every metric of a run (taken from the eval config)."""
+
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+
+    def statistic(self, columns: Columns, statistic: Statistic, *, description: str,
+                  higher_is_better: bool | None = None, strata: Sequence[Any] | None = None,
+                  mean_of: dict[str, Any] | None = None) -> dict[str, Any]:
+        value, low, high, n, undefined = bootstrap_columns(
+            columns, statistic, n_resamples=self.n_resamples, confidence=self.confidence, seed=self.seed,
+            strata=strata,
+        )
+        metric: dict[str, Any] = {
+            "value": _clean(value), "low": _clean(low), "high": _clean(high), "n": n,
+            "confidence": self.confidence, "description": description, "higher_is_better": higher_is_better,
+        }
+        if mean_of is not None:
+            metric["mean_of"] = mean_of
+        if undefined:
+            metric["undefined_resamples"] = undefined
+        return metric
+
+    def mean(self, samples: Iterable[Mapping[str, Any]], field: str, *, where: Mapping[str, Any] | None = None,
+             description: str, higher_is_better: bool | None = None) -> dict[str, Any]:
+        """Mean of a numeric (or boolean) sample field over the samples matching `where`; None values skip."""
+        values = [float(s[field]) for s in samples if matches(s, where) and s.get(field) is not None]
+        return self.statistic({"x": values}, row_mean, description=description, higher_is_better=higher_is_better,
+                              mean_of={"field": field, "where": dict(where or {})})
+
+    def grouped_means(self, samples: Sequence[Mapping[str, Any]], field: str, by: str, *, prefix: str,
+                      description: str, higher_is_better: bool | None = None,
+                      where: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """`{prefix}/{group}` -> mean of `field` within each value of the sample field `by`."""
+        groups = sorted({str(s.get(by)) for s in samples if matches(s, where) and s.get(by) is not None})
+        return {
+            f"{prefix}/{group}": self.mean(samples, field, where={**dict(where or {}), by: group},
+                                           description=f"{description} ({by} = {group})",
+                                           higher_is_better=higher_is_better)
+            for group in groups
+        }

@@ -1,0 +1,69 @@
+"""Shared setup for DPO/KTO tests: one tiny SFT'd nano policy per session (a few seconds on 2 cores) and
+helpers that build configs without YAML files. Training runs use one thread: on a shared 2-core machine two
+OpenMP threads per process can be many times slower than one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alignlab.config.dpo import DPOConfig, KTOConfig, TinyPolicySection
+
+PAIRS = "synthetic:sentiment?n=320&seed=0&chat=1"
+UNPAIRED = "synthetic:unpaired-sentiment?n=480&seed=0&chat=1"
+
+
+def _merge(base: dict[str, Any], sections: dict[str, Any]) -> dict[str, Any]:
+    out = {name: dict(values) if isinstance(values, dict) else values for name, values in base.items()}
+    for name, values in sections.items():
+        out[name] = {**out.get(name, {}), **values} if isinstance(values, dict) else values
+    return out
+
+
+def dpo_config(tmp: Path, policy: Path, **sections: Any) -> DPOConfig:
+    """A DPOConfig for tests: nano-friendly training, outputs (and the reference cache) under `tmp`."""
+    base = {
+        "run": {"name": "dpo", "output_dir": str(tmp / "runs"), "seed": 0, "threads": 1},
+        "model": {"name_or_path": str(policy)},
+        "data": {"path": PAIRS, "test_size": 0.25, "max_length": 96},
+        "train": {"lr": 1e-3, "batch_size": 8, "max_steps": 24, "logging_steps": 4, "save_steps": 12},
+        "dpo": {"beta": 0.1},
+        "reference": {"cache_dir": str(tmp / "refcache")},
+    }
+    return DPOConfig.model_validate(_merge(base, sections))
+
+
+def kto_config(tmp: Path, policy: Path, **sections: Any) -> KTOConfig:
+    base = {
+        "run": {"name": "kto", "output_dir": str(tmp / "runs"), "seed": 0, "threads": 1},
+        "model": {"name_or_path": str(policy)},
+        "data": {"path": UNPAIRED, "test_size": 0.25, "max_length": 96},
+        "train": {"lr": 1e-3, "batch_size": 8, "max_steps": 36, "logging_steps": 6, "save_steps": 36},
+        "kto": {"beta": 0.5},
+        "reference": {"cache_dir": str(tmp / "refcache")},
+    }
+    return KTOConfig.model_validate(_merge(base, sections))
+
+
+@pytest.fixture(scope="session")
+def policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A nano policy SFT'd for a few steps on the pairs' prompts and both responses (no preference)."""
+    import torch
+
+    from alignlab.algorithms.preference_data import read_records
+    from alignlab.algorithms.tiny_policy import build_tiny_policy
+
+    torch.set_num_threads(1)
+    _fmt, items = read_records(PAIRS, "pairwise")
+    out = tmp_path_factory.mktemp("policy") / "nano-sft"
+    return build_tiny_policy(TinyPolicySection(size="nano", sft_steps=20, sft_lr=2e-3), out,
+                             [record for _where, record in items])
+
+
+@pytest.fixture(scope="session")
+def tokenizer(policy: Path):
+    from alignlab.models import load_tokenizer
+
+    return load_tokenizer(policy)
