@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# The Argilla server's own pinned environment (it cannot share ours); a no-op once built.
+	$(BIN)/alignlab annotate install
 	touch $(STAMP)
 
 setup: $(STAMP)
