@@ -92,7 +92,8 @@ class SharedPromptCollator:
             rejected_end.append(length - 1)
         batch = {"input_ids": input_ids, "position_ids": position_ids, "attention_mask": mask,
                  "chosen_end": torch.tensor(chosen_end), "rejected_end": torch.tensor(rejected_end),
-                 "num_tokens": torch.tensor(sum(len(ids) for ids, _, _ in rows))}
+                 # TRL's num_tokens: the tokens of both sides (the shared prompt counts twice, as unpacked).
+                 "num_tokens": torch.tensor(sum(len(e["chosen_ids"]) + len(e["rejected_ids"]) for e in examples))}
         for key in ("margin", "weight"):
             if key in examples[0]:
                 batch[key] = torch.tensor([float(e[key]) for e in examples])

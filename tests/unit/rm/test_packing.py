@@ -28,7 +28,7 @@ def test_row_layout_mask_and_positions():
     assert batch["input_ids"].tolist() == [[0, 5, 6, 7, 8], [0, 3, 1, 2, 9]]
     assert batch["position_ids"].tolist() == [[0, 1, 2, 3, 2], [0, 1, 0, 1, 0]]
     assert batch["chosen_end"].tolist() == [3, 1] and batch["rejected_end"].tolist() == [4, 3]
-    assert batch["num_tokens"].item() == 9
+    assert batch["num_tokens"].item() == 11  # as unpacked: 4 + 3 + 2 + 2
     mask = batch["attention_mask"][0, 0].int().tolist()
     assert mask[4] == [1, 1, 0, 0, 1]  # rejected token 8 sees the prefix (0, 5) and itself, not 6, 7
     assert mask[3] == [1, 1, 1, 1, 0]  # chosen is plain causal
