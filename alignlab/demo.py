@@ -1,23 +1,31 @@
-"""The main job on embedded defaults (`alignlab demo`, `make demo`).
+"""The main job on embedded defaults (`alignlab demo`, `make demo`): the whole lifecycle as one pipeline.
 
-Today it is the foundation slice of the lifecycle: build a tiny offline policy and reward model from the
-shipped corpus, validate and audit the shipped HH-RLHF preference pairs, and leave everything in one run
-directory. Each stage writes its output atomically and is skipped when that output already exists, so an
-interrupted demo resumes where it stopped; a finished demo is not redone unless forced.
+    from alignlab.config.schemas import DemoConfig
+    from alignlab.demo import demo_pipeline, run_demo
+    result = run_demo(DemoConfig())          # same as `alignlab demo`
+    result.report                            # runs/demo/stages/report-.../report.html
+
+`demo_pipeline` turns the few demo knobs (`DemoConfig`: rounds, hidden rule, tiny model, annotator panel,
+sizes) into a `PipelineConfig`: pretrain a tiny model on the shipped corpus, SFT it, then `rounds` feedback
+rounds (generate candidates, simulated annotators following the hidden rule, also pushed to Argilla when a
+server is reachable, a reward-model ensemble, DPO from the SFT policy on all data so far, evaluation against
+the SFT policy), the SFT policy's own evaluation, and one report. configs/pipelines/demo.yaml is the same
+pipeline written out (a test keeps them equal), so `alignlab pipeline run --config configs/pipelines/demo.yaml`
+reuses the demo's finished stages and vice versa. Finished stages are reused and an interrupted demo resumes
+where it stopped (`alignlab.pipeline.runner`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from alignlab.config.pipeline import PipelineConfig
 from alignlab.config.schemas import DemoConfig
-from alignlab.errors import DataError
 from alignlab.paths import project_root
-from alignlab.runs import Run, open_run
-from alignlab.utils.seed import seed_everything
+
+STANDARD_BUNDLE = "configs/eval/standard.yaml"
 
 
 def resolve_shipped_path(path: str | Path) -> Path:
@@ -29,62 +37,66 @@ def resolve_shipped_path(path: str | Path) -> Path:
     return shipped if shipped.exists() else path
 
 
-def run_demo(config: DemoConfig, *, force: bool = False, echo: Callable[[str], None] = print) -> Run:
-    run = open_run(config, config.run.output_dir, config.run.name, seed=config.run.seed, force=force)
-    if run.finished:
-        echo(f"demo already finished: {run.summary_path} (pass --force to run it again)")
-        return run
-    seed_everything(config.run.seed)
-    summary: dict[str, Any] = {}
-    summary["tiny_model"] = _stage(run, "tiny_model", echo, lambda: _build_models(run, config))
-    summary["validate"] = _stage(run, "validate", echo, lambda: _validate(config))
-    summary["audit"] = _stage(run, "audit", echo, lambda: _audit(run, config))
-    run.finish(summary)
-    return run
+def _eval_config(sizes: Any, rule_prompts: int) -> dict[str, Any]:
+    config: dict[str, Any] = {"rule_winrate": {"prompts": rule_prompts, "samples": 2, "max_new_tokens": 40}}
+    if sizes.eval_limit:
+        config |= {"suites_config": STANDARD_BUNDLE, "limit": sizes.eval_limit}
+    return config
 
 
-def _stage(run: Run, name: str, echo: Callable[[str], None], body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    echo(f"[{name}] ...")
-    started = time.perf_counter()
-    result = body()
-    seconds = round(time.perf_counter() - started, 2)
-    run.log(len(run.metrics()) + 1, stage=name, seconds=seconds)
-    echo(f"[{name}] done in {seconds:.1f}s")
-    return result
+def demo_stages(config: DemoConfig) -> list[dict[str, Any]]:
+    tiny, sizes, panel = config.tiny_model, config.sizes, config.annotation
+    pretrain_model = {"tiny": {"size": tiny.size, "vocab_size": tiny.vocab_size,
+                               "max_position_embeddings": tiny.max_position_embeddings, "seed": tiny.seed}}
+    stages: list[dict[str, Any]] = [
+        {"name": "pretrain", "kind": "pretrain", "config": {
+            "model": pretrain_model,
+            "data": {"block_size": 128, **({"paths": [str(p) for p in tiny.corpus]} if tiny.corpus else {})},
+            "train": {"lr": 2e-3, "batch_size": 16, "max_steps": sizes.pretrain_steps, "warmup_ratio": 0.05,
+                      "logging_steps": 25, "save_steps": 75}}},
+        {"name": "sft", "kind": "sft", "inputs": {"model": "pretrain"}, "config": {
+            "data": {"path": f"synthetic:{config.rule}?n={sizes.sft_examples}&seed={config.run.seed}",
+                     "max_length": 128},
+            "train": {"lr": 1e-3, "batch_size": 16, "max_steps": sizes.sft_steps, "logging_steps": 25,
+                      "save_steps": 75}}},
+        {"name": "generate", "kind": "generate",
+         "inputs": {"policy": ["dpo@previous", "sft"], "selector": "rm@previous"},
+         "config": {"pool": sizes.pool, "batch": sizes.batch, "selection": "uncertainty", "max_new_tokens": 40,
+                    "temperature": 1.0}},
+        {"name": "annotate", "kind": "annotate", "inputs": {"candidates": "generate", "previous": "annotate@previous"},
+         "config": {"annotators": panel.annotators, "noise": panel.noise, "position_bias": panel.position_bias,
+                    "mirror": "auto"}},
+        {"name": "rm", "kind": "rm", "inputs": {"data": "annotate", "model": "pretrain"}, "config": {
+            "data": {"test_size": 0.15, "max_length": 128},
+            "train": {"lr": 1e-3, "epochs": sizes.rm_epochs, "batch_size": 16, "warmup_ratio": 0.05,
+                      "logging_steps": 10, "save_steps": 100},
+            "rm": {"type": "ensemble", "ensemble_size": 3, "ensemble_bootstrap": True,
+                   "example_weight": "agreement"}}},
+        {"name": "dpo", "kind": "dpo", "inputs": {"policy": "sft", "data": "annotate"}, "config": {
+            "data": {"test_size": 0.1, "max_length": 128},
+            "train": {"lr": 5e-4, "epochs": sizes.dpo_epochs, "batch_size": 8, "logging_steps": 10,
+                      "save_steps": 100},
+            "dpo": {"loss_type": "sigmoid", "beta": 0.1}}},
+        {"name": "eval", "kind": "eval", "inputs": {"model": "dpo", "baseline": "sft", "judge": "rm"},
+         "config": _eval_config(sizes, sizes.heldout_prompts)},
+    ]
+    inputs = {"evals": "eval", "annotations": "annotate", "reward_models": "rm"}
+    if sizes.eval_limit:
+        stages.append({"name": "eval_sft", "kind": "eval", "per_round": False, "inputs": {"model": "sft"},
+                       "config": _eval_config(sizes, 0)})
+        inputs["baseline_eval"] = "eval_sft"
+    stages.append({"name": "report", "kind": "report", "inputs": inputs,
+                   "config": {"title": "alignlab demo: pretrain, SFT, feedback rounds, DPO"}})
+    return stages
 
 
-def _build_models(run: Run, config: DemoConfig) -> dict[str, Any]:
-    import json
-
-    from alignlab.models.tiny import build_tiny_models
-
-    out = run.dir / "models" / "tiny"
-    card = out / "alignlab_tiny.json"
-    if not card.is_file():
-        tiny = config.tiny_model
-        corpus = [resolve_shipped_path(p) for p in tiny.corpus] or None
-        build_tiny_models(out, size=tiny.size, vocab_size=tiny.vocab_size, corpus=corpus,
-                          max_position_embeddings=tiny.max_position_embeddings, seed=tiny.seed)
-    info = json.loads(card.read_text(encoding="utf-8"))
-    return {**info, "policy": str(out / "policy"), "reward": str(out / "reward")}
+def demo_pipeline(config: DemoConfig) -> PipelineConfig:
+    return PipelineConfig.model_validate({"run": config.run.model_dump(mode="json"), "rounds": config.rounds,
+                                          "rule": config.rule, "stages": demo_stages(config)})
 
 
-def _validate(config: DemoConfig) -> dict[str, Any]:
-    from alignlab.data import validate_file
+def run_demo(config: DemoConfig, *, force: bool = False, echo: Callable[[str], None] = print) -> Any:
+    """Run (or resume) the demo pipeline; returns its `PipelineResult`."""
+    from alignlab.pipeline import run
 
-    path = resolve_shipped_path(config.audit.path)
-    report = validate_file(path, config.audit.format)
-    if report.problems:
-        first = report.problems[0]
-        raise DataError(f"{first} ({len(report.problems)} problems; run `alignlab data validate {path}`)")
-    return {"path": str(path), "rows": report.rows}
-
-
-def _audit(run: Run, config: DemoConfig) -> dict[str, Any]:
-    from alignlab.data import audit_file, write_audit
-
-    out = run.dir / "audit"
-    report = audit_file(resolve_shipped_path(config.audit.path), config.audit.format)
-    write_audit(report, out)
-    return {"json": str(out / "audit.json"), "html": str(out / "audit.html"),
-            "length_bias": report.get("length_bias")}
+    return run(demo_pipeline(config), force=force, echo=echo)

@@ -35,6 +35,7 @@ from pydantic import BaseModel
 
 from alignlab.config.loader import dump_yaml
 from alignlab.errors import RunError
+from alignlab.launch.topology import current as current_topology
 from alignlab.paths import project_root
 from alignlab.utils.io import atomic_dir, atomic_write_json, atomic_write_text
 
@@ -56,6 +57,7 @@ class Run:
     config: dict[str, Any]
     resumed: bool = False
     finished: bool = False
+    writer: bool = True  # False on ranks > 0 of a multi-process run: they read the folder, rank 0 writes it
     _started: float = field(default_factory=time.time, repr=False)
 
     @property
@@ -72,6 +74,8 @@ class Run:
 
     def log(self, step: int, **metrics: Any) -> None:
         """Append one metrics line; each line is flushed so a crash loses at most the line being written."""
+        if not self.writer:
+            return
         record = {"step": step, "time": round(time.time() - self._started, 3), **metrics}
         with self.metrics_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=float) + "\n")
@@ -110,7 +114,8 @@ class Run:
     def finish(self, summary: dict[str, Any]) -> Path:
         """Write summary.json last: from now on the run counts as finished."""
         payload = {"status": "finished", "wall_time_s": round(time.time() - self._started, 3), **summary}
-        atomic_write_json(self.summary_path, payload)
+        if self.writer:
+            atomic_write_json(self.summary_path, payload)
         self.finished = True
         return self.summary_path
 
@@ -122,7 +127,24 @@ class Run:
 
 def open_run(config: BaseModel | dict, output_dir: str | Path, name: str, *, seed: int = 0,
              force: bool = False) -> Run:
-    """Create `output_dir/name`, or reopen it when it holds the same config (resume or already finished)."""
+    """Create `output_dir/name`, or reopen it when it holds the same config (resume or already finished).
+
+    Under a launcher (`alignlab launch`) rank 0 does this first; the other ranks then open the folder rank 0
+    prepared as readers (`Run.writer` False: they log nothing and write no summary)."""
+    from alignlab.launch.topology import main_process_first
+
+    with main_process_first() as main:
+        if main:
+            return _open_as_writer(config, output_dir, name, seed=seed, force=force)
+    run_dir = Path(output_dir) / name
+    resolved = config.model_dump(mode="json") if isinstance(config, BaseModel) else dict(config)
+    run = Run(dir=run_dir, config=resolved, writer=False)
+    run.resumed, run.finished = bool(run.checkpoints()), run.summary_path.is_file()
+    return run
+
+
+def _open_as_writer(config: BaseModel | dict, output_dir: str | Path, name: str, *, seed: int,
+                    force: bool) -> Run:
     run_dir = Path(output_dir) / name
     resolved = config.model_dump(mode="json") if isinstance(config, BaseModel) else dict(config)
     config_text = dump_yaml(config) if isinstance(config, BaseModel) else yaml.safe_dump(resolved, sort_keys=False)
@@ -163,6 +185,7 @@ def environment(seed: int) -> dict[str, Any]:
         "seed": seed,
         "cpu_count": os.cpu_count(),
         "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+        "topology": current_topology().as_dict(),  # ranks, launcher, DeepSpeed stage (alignlab.launch.topology)
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
     }
     torch = sys.modules.get("torch")

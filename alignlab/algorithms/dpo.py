@@ -65,8 +65,10 @@ def load_policy(config: Any, split: Split) -> tuple[Any, Any]:
     model = config.model
     if config.tiny_policy is not None:
         from alignlab.algorithms.tiny_policy import ensure_tiny_policy
+        from alignlab.launch.topology import main_process_first
 
-        ensure_tiny_policy(config.tiny_policy, Path(model.name_or_path), [record for _w, record in split.train])
+        with main_process_first():  # under a launcher rank 0 builds it, the others find it
+            ensure_tiny_policy(config.tiny_policy, Path(model.name_or_path), [record for _w, record in split.train])
     tokenizer = load_tokenizer(model.name_or_path, revision=model.revision, trust_remote_code=model.trust_remote_code)
     policy = load_causal_lm(model.name_or_path, revision=model.revision, trust_remote_code=model.trust_remote_code,
                             dtype=model.dtype)
@@ -147,7 +149,23 @@ def plan_reference(config: Any, kind: str, policy: Any, separate: Any, tokenizer
 
 def fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: Sequences,
                    echo: Echo) -> ReferencePlan:
-    """Compute and store the reference log-probs the cache lacked (no-op on a hit or without the cache)."""
+    """Compute and store the reference log-probs the cache lacked (no-op on a hit or without the cache).
+    Under a launcher rank 0 computes and writes the file; the other ranks wait, then read the same file."""
+    from alignlab.launch.topology import main_process_first
+    from alignlab.refcache import load_cache
+
+    if plan.cache_path is not None:
+        with main_process_first() as main:
+            if not main:  # rank 0 has filled the cache by now: every rank trains on the same values
+                plan.columns, plan.cache_hit = _columns(load_cache(plan.cache_path, plan.key)), True
+                plan.compute_with = None
+                return plan
+            return _fill_reference(plan, config, tokenizer, sequences, echo)
+    return _fill_reference(plan, config, tokenizer, sequences, echo)
+
+
+def _fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: Sequences,
+                    echo: Echo) -> ReferencePlan:
     from alignlab.backends.train.preference import reference_logps
     from alignlab.refcache import save_cache
 
@@ -210,8 +228,7 @@ def run_hooks(hooks: Sequence[CheckpointHook], names: Sequence[str], context: Ho
 def run_trainer(trainer: Any, run: Run, tokenizer: Any, hooks: Sequence[CheckpointHook], hook_names: Sequence[str],
                 summary: dict[str, Any], echo: Echo) -> Run:
     """Train (resuming from the last complete checkpoint), evaluate, save the model, then summary.json."""
-    from alignlab.backends.train.hf import resume_checkpoint, use_progress_lines
-    from alignlab.utils.io import atomic_dir
+    from alignlab.backends.train.hf import resume_checkpoint, save_final_model, use_progress_lines
 
     use_progress_lines(trainer, echo, keys=("loss", "rewards/accuracies", "rewards/margins", "kl_estimate"))
     resume = resume_checkpoint(run)
@@ -226,9 +243,7 @@ def run_trainer(trainer: Any, run: Run, tokenizer: Any, hooks: Sequence[Checkpoi
         metrics = scheduled if scheduled is not None else trainer.evaluate()
         held_out = {k.removeprefix("eval_"): v for k, v in metrics.items() if k.startswith("eval_")}
     hook_results = run_hooks(hooks, hook_names, HookContext(trainer.model, tokenizer, step, run, final=True))
-    with atomic_dir(run.dir / "model") as tmp:
-        trainer.model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
+    save_final_model(trainer, tokenizer, run.dir / "model")  # rank 0 writes; sharded weights gathered first
     last_train = next((dict(entry) for entry in reversed(trainer.state.log_history) if "loss" in entry), {})
     run.finish({**summary, "steps": step, "train": last_train, "eval": held_out, "hooks": hook_results,
                 "train_runtime_s": round(result.metrics.get("train_runtime", 0.0), 3),

@@ -165,8 +165,9 @@ def train_ensemble(ctx: TrainContext) -> list[Member]:
         if not member_run.finished:
             records = bootstrap_sample(ctx.data.train, seed) if config.rm.ensemble_bootstrap else ctx.data.train
             model = _fit(ctx, config.rm.ensemble_member, records, member_run, seed)
-            with atomic_dir(model_dir) as tmp:
-                model.save_pretrained(tmp)
+            if member_run.writer:  # rank 0 of a multi-process run
+                with atomic_dir(model_dir) as tmp:
+                    model.save_pretrained(tmp)
             del model
             member_run.finish({"seed": seed, **(ctx.stats[-1] if ctx.stats else {})})
         members.append(Member(path=model_dir))
@@ -185,10 +186,12 @@ def output_dir(config: RMConfig) -> Path:
 
 def _prepare(config: RMConfig) -> tuple[str, Any]:
     """What can fail on the model before a run directory exists: the base model and its tokenizer."""
+    from alignlab.launch.topology import main_process_first
     from alignlab.models.loading import load_model_config, load_tokenizer
     from alignlab.models.reward import check_can_classify, resolve_base_model
 
-    base = resolve_base_model(config.model.name_or_path, config.run.output_dir / TINY_CACHE)
+    with main_process_first():  # under a launcher rank 0 builds a tiny base model, the others find it
+        base = resolve_base_model(config.model.name_or_path, config.run.output_dir / TINY_CACHE)
     check_can_classify(base, load_model_config(base, revision=config.model.revision,
                                                trust_remote_code=config.model.trust_remote_code))
     tokenizer = load_tokenizer(base, revision=config.model.revision, trust_remote_code=config.model.trust_remote_code)
@@ -218,7 +221,8 @@ def train(config: RMConfig, *, force: bool = False, echo: Callable[[str], None] 
     echo(f"training {config.rm.type} reward model on {len(data.train)} {data.format} rows "
          f"({'resuming ' if run.resumed else ''}run {run.dir})")
     members = RM_TYPES.get(config.rm.type)(ctx)
-    summary = _save_and_evaluate(ctx, members, model_dir, echo)
+    # Rank 0 alone saves, evaluates and describes the model; the other ranks are done once training is.
+    summary = _save_and_evaluate(ctx, members, model_dir, echo) if run.writer else {}
     run.finish(summary)
     return RMResult(run.dir, model_dir, summary)
 

@@ -16,11 +16,13 @@ from alignlab.cli import config as config_cli
 from alignlab.cli import data as data_cli
 from alignlab.cli import demo as demo_cli
 from alignlab.cli import eval as eval_cli
+from alignlab.cli import launch as launch_cli
 from alignlab.cli import models as models_cli
+from alignlab.cli import pipeline as pipeline_cli
 from alignlab.cli import report as report_cli
 from alignlab.cli import rm as rm_cli
 from alignlab.cli import train as train_cli
-from alignlab.cli._common import planned_app, print_error
+from alignlab.cli._common import print_error
 from alignlab.errors import AlignlabError
 
 app = typer.Typer(
@@ -57,8 +59,10 @@ app.add_typer(train_cli.app, name="train")
 app.add_typer(annotate_cli.app, name="annotate")
 app.add_typer(eval_cli.app, name="eval")
 app.command(name="report")(report_cli.report)
-app.add_typer(planned_app("pipeline", "Run the whole lifecycle as one pipeline, round after round"), name="pipeline")
+app.add_typer(pipeline_cli.app, name="pipeline")
 app.command(name="demo")(demo_cli.demo)
+app.command(name="launch", help=launch_cli.HELP,
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(launch_cli.launch)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""`alignlab demo`: the main job on embedded defaults (configs/demo.yaml's values are the schema defaults)."""
+"""`alignlab demo`: the whole lifecycle as one pipeline on embedded defaults (configs/demo.yaml holds them)."""
 
 from __future__ import annotations
 
@@ -12,23 +12,17 @@ from alignlab.cli._common import overrides_argument, quiet_transformers
 def demo(
     overrides: list[str] = overrides_argument(),
     config: Path | None = typer.Option(None, "--config", help="YAML config (default: built-in defaults)."),
-    force: bool = typer.Option(False, "--force", help="Redo a finished demo run from scratch."),
+    force: bool = typer.Option(False, "--force", help="Redo every stage of the demo from scratch."),
 ) -> None:
-    """Build tiny offline models and audit the shipped preference data into runs/demo/."""
+    """Pretrain and SFT a tiny model, run feedback rounds with simulated annotators, reward model and DPO,
+    evaluate against the SFT policy and write one HTML report (runs/demo/)."""
+    from alignlab.cli.pipeline import print_result
     from alignlab.config import load_config
     from alignlab.config.schemas import DemoConfig
-    from alignlab.demo import run_demo
+    from alignlab.demo import demo_pipeline, run_demo
+    from alignlab.pipeline import build_graph
 
     resolved = load_config(config, DemoConfig, overrides or [])
+    build_graph(demo_pipeline(resolved))  # every stage's settings checked before any work
     quiet_transformers()
-    run = run_demo(resolved, force=force, echo=typer.echo)
-    summary = run.summary() or {}
-    typer.echo(f"\nrun directory: {run.dir}")
-    models = summary.get("tiny_model", {})
-    if models:
-        typer.echo(f"  policy model: {models.get('policy')}")
-        typer.echo(f"  reward model: {models.get('reward')}")
-    audit = summary.get("audit", {})
-    if audit:
-        typer.echo(f"  data audit:   {audit.get('html')}")
-    typer.echo(f"  summary:      {run.summary_path}")
+    print_result(run_demo(resolved, force=force, echo=typer.echo))

@@ -16,9 +16,22 @@ CONFIGS.register("annotate", "alignlab.config.annotate:AnnotateConfig")
 CONFIGS.register("dpo", "alignlab.config.dpo:DPOConfig")
 CONFIGS.register("kto", "alignlab.config.dpo:KTOConfig")
 CONFIGS.register("eval", "alignlab.config.eval:EvalConfig")
+CONFIGS.register("accelerate", "alignlab.config.launch:AccelerateConfig")
+CONFIGS.register("ppo", "alignlab.config.online:PPOConfig")
+CONFIGS.register("grpo", "alignlab.config.online:GRPOConfig")
+CONFIGS.register("rloo", "alignlab.config.online:RLOOConfig")
+CONFIGS.register("pipeline", "alignlab.config.pipeline:PipelineConfig")
+CONFIGS.register("pretrain", "alignlab.config.lifecycle:PretrainConfig")
+CONFIGS.register("cpt", "alignlab.config.lifecycle:CPTConfig")
+CONFIGS.register("sft", "alignlab.config.lifecycle:SFTConfig")
+CONFIGS.register("external", "alignlab.config.lifecycle:ExternalConfig")
 
 # Which config kind a shipped YAML under configs/ is: by its folder, or by its own name at the top level.
-CONFIG_KIND_BY_FOLDER = {"annotate": "annotate", "rm": "rm", "dpo": "dpo", "kto": "kto", "eval": "eval"}
+CONFIG_KIND_BY_FOLDER = {"annotate": "annotate", "rm": "rm", "dpo": "dpo", "kto": "kto", "eval": "eval",
+                         "pretrain": "pretrain", "cpt": "cpt", "sft": "sft", "external": "external",
+                         "pipelines": "pipeline"}
+CONFIG_KIND_BY_FOLDER.update({"ppo": "ppo", "grpo": "grpo", "rloo": "rloo"})
+CONFIG_KIND_BY_FOLDER["accelerate"] = "accelerate"
 CONFIG_KIND_BY_FILE = {"demo.yaml": "demo"}
 
 

@@ -23,14 +23,33 @@ class TinyModelConfig(StrictModel):
     seed: int = Field(0, ge=0)
 
 
-class AuditSection(StrictModel):
-    path: str = Field("preference_data/hh_rlhf_harmless/train.jsonl", description="Preference data to audit.")
-    format: Literal["pairwise", "ranking", "ratings", "unpaired"] = "pairwise"
+class DemoSizes(StrictModel):
+    """How much work each demo stage does (the defaults finish in about ten minutes on 2 CPU cores)."""
+
+    pretrain_steps: int = Field(150, ge=1, description="Causal-LM steps on the shipped TinyStories excerpt.")
+    sft_steps: int = Field(150, ge=1, description="SFT steps on chat-formatted synthetic stories.")
+    sft_examples: int = Field(1200, ge=10, description="Synthetic pairs whose two sides make the SFT data.")
+    pool: int = Field(320, ge=2, description="Prompts answered twice per round.")
+    batch: int = Field(224, ge=2, description="Pairs annotated per round (chosen from the pool).")
+    rm_epochs: float = Field(2.0, gt=0)
+    dpo_epochs: float = Field(2.0, gt=0)
+    heldout_prompts: int = Field(200, ge=10, description="Held-out prompts of the rule win rate.")
+    eval_limit: int = Field(8, ge=0, description="Examples per suite of the standard bundle (0: no suites).")
+
+
+class DemoAnnotators(StrictModel):
+    annotators: int = Field(3, ge=1, description="Simulated raters per pair.")
+    noise: float = Field(0.1, ge=0.0, le=1.0, description="Probability a rater answers at random.")
+    position_bias: float = Field(0.05, ge=0.0, le=1.0, description="Probability a rater picks the first shown.")
 
 
 class DemoConfig(StrictModel):
-    """`alignlab demo`: the main job on embedded defaults."""
+    """`alignlab demo`: the whole lifecycle as a pipeline on embedded defaults (`alignlab.demo` builds it;
+    configs/pipelines/demo.yaml spells the same pipeline out)."""
 
-    run: RunSection = Field(default_factory=lambda: RunSection(name="demo"))
-    tiny_model: TinyModelConfig = Field(default_factory=TinyModelConfig)
-    audit: AuditSection = Field(default_factory=AuditSection)
+    run: RunSection = Field(default_factory=lambda: RunSection(name="demo", threads=1))
+    rounds: int = Field(2, ge=1, description="Feedback rounds.")
+    rule: Literal["keyword", "sentiment", "longer"] = Field("sentiment", description="The annotators' hidden rule.")
+    tiny_model: TinyModelConfig = Field(default_factory=lambda: TinyModelConfig(max_position_embeddings=512))
+    annotation: DemoAnnotators = Field(default_factory=DemoAnnotators)
+    sizes: DemoSizes = Field(default_factory=DemoSizes)

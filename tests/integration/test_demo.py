@@ -1,48 +1,54 @@
-"""`alignlab demo`: runs end to end on defaults, says where its output is, resumes and skips when finished."""
+"""`alignlab demo`: the lifecycle pipeline on embedded defaults. The full demo takes minutes (see the README
+for its numbers); here a reduced config runs through the same code: every stage, both rounds, one report."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from alignlab.config import load_config
+from alignlab.config.pipeline import PipelineConfig
 from alignlab.config.schemas import DemoConfig
+from alignlab.demo import demo_pipeline
+from alignlab.pipeline import build_graph
 from tests.conftest import ROOT
+
+REDUCED = ["sizes.pretrain_steps=6", "sizes.sft_steps=6", "sizes.sft_examples=100", "sizes.pool=32",
+           "sizes.batch=24", "sizes.rm_epochs=1", "sizes.dpo_epochs=1", "sizes.heldout_prompts=10",
+           "sizes.eval_limit=2", "tiny_model.vocab_size=512", "tiny_model.max_position_embeddings=256"]
 
 
 def test_shipped_demo_yaml_is_the_builtin_default():
     assert load_config(ROOT / "configs" / "demo.yaml", DemoConfig) == DemoConfig()
 
 
-def test_demo_end_to_end_skips_when_finished_and_resumes(cli, tmp_path):
-    result = cli("demo", f"run.output_dir={tmp_path}")
-    assert result.returncode == 0, result.stderr
-    run_dir = tmp_path / "demo"
-    assert f"run directory: {run_dir}" in result.stdout
-    assert f"policy model: {run_dir / 'models' / 'tiny' / 'policy'}" in result.stdout
-    assert f"reward model: {run_dir / 'models' / 'tiny' / 'reward'}" in result.stdout
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["status"] == "finished"
-    assert (run_dir / "models" / "tiny" / "policy" / "model.safetensors").is_file()
-    assert (run_dir / "models" / "tiny" / "reward" / "model.safetensors").is_file()
-    assert (run_dir / "audit" / "audit.html").is_file()
-    audit = json.loads((run_dir / "audit" / "audit.json").read_text())
-    assert audit["length_bias"] == summary["audit"]["length_bias"]
-    assert summary["validate"]["rows"] > 2000
-    stages = [json.loads(line)["stage"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert stages == ["tiny_model", "validate", "audit"]
+def test_pipelines_demo_yaml_is_the_demo_pipeline():
+    shipped = load_config(ROOT / "configs" / "pipelines" / "demo.yaml", PipelineConfig)
+    assert shipped == demo_pipeline(DemoConfig())
+    keys = [node.key for node in build_graph(shipped).order]
+    assert keys[:2] == ["pretrain", "sft"] and keys[-1] == "report"
+    assert {"generate@r2", "annotate@r2", "rm@r2", "dpo@r2", "eval@r2"} <= set(keys)
 
-    again = cli("demo", f"run.output_dir={tmp_path}")
-    assert again.returncode == 0, again.stderr
-    assert "already finished" in again.stdout
 
-    # as if the run had stopped before finishing: built models are reused, not rebuilt
-    weights = run_dir / "models" / "tiny" / "policy" / "model.safetensors"
-    built_at = weights.stat().st_mtime_ns
-    (run_dir / "summary.json").unlink()
-    resumed = cli("demo", f"run.output_dir={tmp_path}")
-    assert resumed.returncode == 0, resumed.stderr
-    assert weights.stat().st_mtime_ns == built_at
-    assert (run_dir / "summary.json").is_file()
+def test_reduced_demo_end_to_end_prints_report_with_both_rounds(cli, tmp_path):
+    result = cli("demo", f"run.output_dir={tmp_path}", *REDUCED)
+    assert result.returncode == 0, result.stderr[-3000:]
+    root = tmp_path / "demo"
+    assert f"pipeline folder: {root}" in result.stdout
+    report = Path(result.stdout.strip().splitlines()[-1].removeprefix("report: "))
+    assert report.is_file() and report.suffix == ".html" and root in report.parents
+    summary = json.loads((root / "summary.json").read_text())
+    kinds = [stage["kind"] for stage in summary["stages"]]
+    assert kinds[:2] == ["pretrain", "sft"] and kinds.count("dpo") == 2 and kinds.count("annotate") == 2
+    page = report.read_text()
+    assert page.count("<tr><td>1</td>") == 1 and page.count("<tr><td>2</td>") == 1
+    assert "held-out prompts judged by the hidden rule" in page
+    assert "bbq" in page and "xstest" in page  # the standard bundle, sub-sampled, for the policy and SFT
+    for line in ("eval@r1: rule win rate vs baseline", "eval@r2: rule win rate vs baseline"):
+        assert line in result.stdout
+
+    again = cli("demo", f"run.output_dir={tmp_path}", *REDUCED)  # finished: every stage reused
+    assert again.returncode == 0 and again.stdout.count("finished earlier, reused") == len(kinds)
 
 
 def test_demo_bad_override_is_one_line_and_creates_nothing(cli, tmp_path):

@@ -5,8 +5,9 @@
     completions = engine.generate(["<|user|>\\nHi<|end|><|assistant|>\\n"], SamplingParams(max_new_tokens=32))
 
 `base.py` holds the interface every engine implements (`RolloutEngine`: `generate`, `update_weights`) and its
-plain data types; `hf.py` is transformers' `generate` (CPU or GPU). A vLLM engine registers here as "vllm"
-when it lands; nothing outside this package needs to change. Importing the package imports no torch.
+plain data types; `hf.py` is transformers' `generate` (CPU or GPU); `vllm.py` is vLLM (GPU), colocated in the
+process (`VLLMRolloutEngine`, registered as "vllm") or a separate server (`VLLMServerEngine`). Importing the
+package imports no torch and no vllm.
 """
 
 from alignlab.backends.rollout.base import Completion, RolloutEngine, SamplingParams
@@ -14,5 +15,6 @@ from alignlab.registry import Registry
 
 ROLLOUT_ENGINES: Registry[type] = Registry("rollout engine")
 ROLLOUT_ENGINES.register("hf", "alignlab.backends.rollout.hf:HFRolloutEngine")
+ROLLOUT_ENGINES.register("vllm", "alignlab.backends.rollout.vllm:VLLMRolloutEngine")  # vllm imported only when built
 
 __all__ = ["ROLLOUT_ENGINES", "Completion", "RolloutEngine", "SamplingParams"]

@@ -29,8 +29,13 @@ def device_precision(device: str | None = None) -> dict[str, Any]:
     """bf16 where a CUDA GPU supports it, fp32 elsewhere; gradient checkpointing only on GPU."""
     import torch
 
+    from alignlab.launch.topology import current
+
     use_cuda = torch.cuda.is_available() if device is None else device.startswith("cuda")
     bf16 = bool(use_cuda and torch.cuda.is_bf16_supported())
+    if not use_cuda and current().distributed == "deepspeed":
+        # accelerate drops DeepSpeed when asked for the CPU; DeepSpeed's own CPU accelerator runs over gloo.
+        return {"bf16": False, "fp16": False, "use_cpu": False, "ddp_backend": "gloo"}
     return {"bf16": bf16, "fp16": False, "use_cpu": not use_cuda}
 
 
@@ -58,6 +63,10 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
         "disable_tqdm": True,
         "activation_checkpointing": gradient_checkpointing,
         "dataloader_num_workers": 0,
+        # DDP broadcasts buffers at every forward, a collective: ranks whose batches need a different number of
+        # forwards (length-grouped log-probs) would wait for each other forever. LM buffers (rotary tables) are
+        # constants, so there is nothing to broadcast.
+        "ddp_broadcast_buffers": False,
         **device_precision(),
     }
     if eval_steps:
@@ -72,6 +81,31 @@ def diverged(key: str, value: float, step: int, where: str | Path) -> TrainingDi
     """The one-line error for a non-finite loss, for code that checks the loss itself (every step)."""
     return TrainingDiverged(f"{key} became {value} at step {step} ({where}); lower train.lr, check the data for "
                             "empty or extreme examples, or use float32")
+
+
+def save_final_model(trainer: Any, tokenizer: Any, target: str | Path, *, merge_lora: bool = False) -> None:
+    """Save the trained model (and tokenizer) to `target` atomically, from rank 0.
+
+    Every rank must call this: under DeepSpeed ZeRO-3 or FSDP the weights are sharded and gathering them to
+    rank 0 is a collective step (ZeRO-3 needs `zero3_save_16bit_model: true` in the launcher config).
+    `merge_lora`: merge a PEFT adapter into the weights first, so the folder holds a plain model (rank 0 merges
+    its own full copy; not possible on sharded weights, which `alignlab launch` refuses for such trainers)."""
+    from alignlab.utils.io import atomic_dir
+
+    accelerator, state_dict = trainer.accelerator, None
+    stage = getattr(getattr(accelerator.state, "deepspeed_plugin", None), "zero_stage", None)
+    if stage == 3 or trainer.is_fsdp_enabled:
+        state_dict = accelerator.get_state_dict(trainer.model_wrapped if stage == 3 else trainer.model)
+    if trainer.is_world_process_zero():
+        model = accelerator.unwrap_model(trainer.model)
+        if merge_lora and hasattr(model, "merge_and_unload"):
+            if state_dict is not None:
+                raise NotImplementedError("merging a LoRA adapter into ZeRO-3/FSDP-sharded weights")
+            model = model.merge_and_unload()
+        with atomic_dir(target) as tmp:
+            model.save_pretrained(tmp, state_dict=state_dict)
+            tokenizer.save_pretrained(tmp)
+    accelerator.wait_for_everyone()
 
 
 def resume_checkpoint(run: Run) -> str | None:

@@ -111,8 +111,11 @@ def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: 
     The batch (and so the gradient) is unchanged; only padding is skipped. Rows are right-padded and attention
     is causal, so a row's log-probs do not depend on the columns after its end (equal up to float rounding).
     """
+    from alignlab.launch.topology import forwards_are_collective
+
     lengths = attention_mask.sum(-1).tolist()
-    groups = length_groups(lengths)
+    # Under ZeRO-3/FSDP every forward gathers weights from all ranks: each rank must run as many as the others.
+    groups = [list(range(len(lengths)))] if forwards_are_collective() else length_groups(lengths)
     if len(groups) == 1:
         width = max(lengths)
         return sequence_logps(model, input_ids[:, :width], attention_mask[:, :width], completion_mask[:, :width])

@@ -192,16 +192,20 @@ class PairwiseRewardTrainer(_StepChecks, RewardTrainer):
                                   weight=inputs.get("weight"),
                                   center_coefficient=self.args.center_rewards_coefficient)
         rewards = torch.cat([rewards_chosen, rewards_rejected])  # (2B,): chosen first, as TRL's logits
-        if mode == "train":
-            self._check_finite("loss", loss)
-            tokens = inputs["num_tokens"] if "num_tokens" in inputs else inputs["attention_mask"].sum()
-            self._total_train_tokens += int(tokens)
         with torch.no_grad():
+            if mode == "train":
+                self._check_finite("loss", loss)
+                tokens = inputs["num_tokens"] if "num_tokens" in inputs else inputs["attention_mask"].sum()
+                self._total_train_tokens += int(self.accelerator.gather(tokens.reshape(1)).sum())  # all ranks
+            # Every rank's pairs, so that the logged metrics are the global batch's (one process logs them);
+            # gather_for_metrics drops the pairs accelerate repeats to even out the last batch.
+            pairs = self.accelerator.gather_for_metrics(torch.stack([rewards_chosen, rewards_rejected], dim=1))
+            chosen, rejected = pairs[:, 0], pairs[:, 1]  # (B * processes,)
             metrics = self._metrics[mode]
             metrics["num_tokens"] = [self._total_train_tokens]
-            metrics["accuracy"].append((rewards_chosen > rewards_rejected).float().mean().item())
-            metrics["margin"].append((rewards_chosen - rewards_rejected).mean().item())
-            metrics["mean_reward"].append(rewards.mean().item())
+            metrics["accuracy"].append((chosen > rejected).float().mean().item())
+            metrics["margin"].append((chosen - rejected).mean().item())
+            metrics["mean_reward"].append(pairs.mean().item())
         return (loss, SequenceClassifierOutput(logits=rewards.unsqueeze(-1))) if return_outputs else loss
 
 
@@ -227,12 +231,18 @@ class MultiAttributeTrainer(_StepChecks, Trainer):
         if self.model.training:
             self._check_finite("loss", loss)
         with torch.no_grad():
-            self._metrics["mse"].append(parts["mse"].item())
-            self._metrics["bt"].append(parts["bt"].item())
-            if inputs["better_index"].numel():
-                scores = combined_reward(predicted, weights)
-                correct = scores[inputs["better_index"]] > scores[inputs["worse_index"]]
-                self._metrics["accuracy"].append(correct.float().mean().item())
+            scores = combined_reward(predicted, weights)
+            correct = (scores[inputs["better_index"]] > scores[inputs["worse_index"]]).sum()
+            # One row per rank, summed over ranks: the logged metrics cover the global batch. Every rank joins
+            # the gather, also one whose groups hold no ordered pair (a rank-dependent collective would hang).
+            local = torch.stack([parts["mse"].detach(), parts["bt"].detach(), correct.float(),
+                                 torch.tensor(float(inputs["better_index"].numel()), device=scores.device)])
+            mse, bt, correct_pairs, pairs = self.accelerator.gather(local.unsqueeze(0)).sum(dim=0).tolist()
+            processes = self.accelerator.num_processes
+            self._metrics["mse"].append(mse / processes)
+            self._metrics["bt"].append(bt / processes)
+            if pairs:
+                self._metrics["accuracy"].append(correct_pairs / pairs)
         return (loss, outputs) if return_outputs else loss
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
