@@ -17,7 +17,8 @@ tokenization, reference log-probs, training, held-out evaluation. Reported per s
 samples/s (training pairs per second, whole run), tokens/s (training tokens per second, whole run), train-loop
 samples/s (the Trainer's own `train_runtime`), peak RSS of the child, held-out reward accuracy and margin; and
 the median over rounds of the per-round ratios alignlab / trl. Results go to benchmarks/results/ as JSON and a
-Markdown table. Timings on a shared machine are noisy: compare the ratios, not the absolute numbers.
+Markdown table of the medians followed by one row per round and side. Timings on a shared machine are
+noisy: compare the ratios, not the absolute numbers.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def alternate(args: argparse.Namespace, kind: str, script: Path) -> dict:
         rounds.append(results)
         print(f"round {index + 1}: " + ", ".join(f"{s} {results[s]['wall_s']:.1f} s" for s in order),
               flush=True)
-    return {"kind": kind, "settings": vars(args) | {"workdir": str(work)}, "rounds": rounds}
+    return {"kind": kind, "settings": vars(args) | {"workdir": "<workdir>"}, "rounds": rounds}  # no machine paths
 
 
 # -- workers (children) ------------------------------------------------------------------------------------
