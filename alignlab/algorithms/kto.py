@@ -9,11 +9,13 @@ reference cache, trainer, resume, held-out evaluation, checkpoint hooks); what d
 - Data: unpaired records (prompt, completion, label). Pairs, rankings and ratings are accepted only with
   `data.unpair: true`, which turns each pair into a desirable (chosen) and an undesirable (rejected) example.
 - Order: KTO estimates its reference point z0 from mismatched completions within a batch, built as TRL does by
-  rotating completions by one inside consecutive batches of `train.batch_size`, so batches keep the data order.
+  rotating completions by one inside consecutive batches of the global batch (`train.batch_size` times the
+  number of processes), so that N processes with per-device batch B train on the same pairs as one process with
+  batch N*B.
   The training examples are shuffled once with `run.seed` instead (a sorted file would otherwise give batches of
   one label).
-- Held-out "reward accuracy": the share of examples whose implicit reward sits on their label's side of the
-  batch's reference point (`alignlab.backends.train.preference.AlignlabKTOTrainer`).
+- "Reward accuracy" (train and held-out): the share of (desirable, undesirable) example pairs within a global
+  batch whose implicit rewards are in the right order (`alignlab.backends.train.preference.AlignlabKTOTrainer`).
 """
 
 from __future__ import annotations
@@ -129,7 +131,9 @@ def train_kto(config: KTOConfig, *, force: bool = False, echo: Echo = print,
     random.Random(config.run.seed).shuffle(split.train)
     policy, tokenizer = load_policy(config, split)
     encoder = Encoder.for_data(tokenizer, config.data)
-    kto, batch = config.kto, config.train.batch_size
+    from alignlab.launch.topology import current
+
+    kto, batch = config.kto, config.train.batch_size * current().world_size  # the global batch
     uses_kl = kto.loss_type in KTO_USES_KL
     columns = {"train": encode_unpaired(split.train, encoder, batch, uses_kl, config.data.weighting),
                "eval": encode_unpaired(split.eval, encoder, batch, uses_kl, None)}

@@ -45,12 +45,9 @@ SHARDED_UNSUPPORTED = {
 # tests/integration/test_multiprocess.py); FSDP is untested for them, and a LoRA adapter is merged into rank 0's
 # own full copy of the weights, which neither sharding keeps.
 LIFECYCLE = ("sft", "pretrain", "cpt")
-# Trainers that cannot run on more than one process yet, and why.
-SINGLE_PROCESS_ONLY = {
-    "kto": "its per-batch metrics are gathered only on ranks whose batch holds both desirable and undesirable "
-           "examples, a collective the other ranks never join (alignlab.backends.train.preference, "
-           "_record_kto); train kto on one process until that is fixed",
-}
+# Trainers that cannot run on more than one process yet, and why (none now: kto's metrics are gathered the same
+# way on every rank since its 2-process test, tests/integration/test_multiprocess.py).
+SINGLE_PROCESS_ONLY: dict[str, str] = {}
 # Trainers with their own accelerate loop (no DeepSpeed/FSDP plugin handling): DDP only.
 DDP_ONLY = {kind: "runs its own accelerate loop (rollouts, reward scoring, PPO updates), built for DDP; use "
                   "configs/accelerate/ddp.yaml (GPUs) or ddp_cpu.yaml" for kind in ("ppo", "grpo", "rloo")}

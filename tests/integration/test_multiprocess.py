@@ -10,7 +10,10 @@ logged training loss agrees to float rounding. Tolerance: 1e-4 relative (measure
 Resume: a 2-process run's checkpoint (saved by rank 0) resumes on 2 processes (the finished run is the
 uninterrupted one) and on 1 process (it continues from the checkpoint's step with no step logged twice).
 
-rm's logged accuracy and margin are gathered from every rank, so they equal the single-process run's too. The
+rm's logged accuracy and margin are gathered from every rank, so they equal the single-process run's too. KTO's
+reference point z0 (the clamped mean over every rank's mismatched pairs, formed within the global batch) and its
+per-label metrics are over the global batch, so its curve and metrics match as well, and its held-out rewards
+drop the examples accelerate repeats to even out the last evaluation batch. The
 lifecycle backends (pretrain, sft) match the same way: pretraining blocks are all full, and SFT's loss is averaged
 over the assistant tokens of all ranks (transformers' `average_tokens_across_devices`), so the 2-process curve
 is the 1-process curve; the final model (saved once, by rank 0) holds the same weights.
@@ -52,6 +55,17 @@ model: {{name_or_path: {out}/policy}}
 data: {{path: "synthetic:sentiment?n=160&seed=0&chat=1", test_size: 0.2, max_length: 64}}
 train: {{lr: 1.0e-3, batch_size: {batch}, max_steps: 8, logging_steps: 1, save_steps: 4}}
 reference: {{cache_dir: {out}/refcache}}
+tiny_policy: {{size: nano, sft_steps: 10}}
+"""
+# 170 examples, test_size 0.2: 34 held-out, not a multiple of 2 processes x batch 4, so accelerate repeats examples
+# to even out the last evaluation batch (and the held-out metrics must not count them)
+KTO_CONFIG = """\
+run: {{name: {name}, output_dir: {out}/runs, seed: 0, threads: 1}}
+model: {{name_or_path: {out}/policy}}
+data: {{path: "synthetic:unpaired-sentiment?n=170&seed=0&chat=1", test_size: 0.2, max_length: 64}}
+train: {{lr: 1.0e-3, batch_size: {batch}, max_steps: 8, logging_steps: 1, save_steps: 4}}
+reference: {{cache_dir: {out}/refcache}}
+kto: {{loss_type: kto, beta: 0.5}}
 tiny_policy: {{size: nano, sft_steps: 10}}
 """
 PRETRAIN_CONFIG = """\
@@ -196,6 +210,27 @@ def test_dpo_on_two_processes_matches_one_process_and_its_checkpoint_resumes_on_
             assert all(resumed[step] == two[step] for step in range(1, 5))
         assert (copy / "model" / "model.safetensors").is_file()
         assert _topology(copy)["world_size"] == processes
+
+
+def test_kto_on_two_processes_matches_one_process_with_the_same_global_batch(work, dpo_single):
+    """KTO's reference point z0 and its per-label metrics are over the global batch: a rank whose 4 examples hold
+    one label alone still joins every collective (no hang), and the logged metrics are the single run's."""
+    single = _alignlab("train", "kto", "--config", str(_write(work, KTO_CONFIG, "kto_single", 8)))
+    assert single.returncode == 0, single.stderr[-3000:]
+    _launch("ddp_cpu", "train", "kto", "--config", str(_write(work, KTO_CONFIG, "kto_ddp", 4)))
+    run_dir, single_dir = work / "runs" / "kto_ddp", work / "runs" / "kto_single"
+    _assert_same_curve(_losses(run_dir), _losses(single_dir))
+    for key in ("kl", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins"):
+        got, expected = _losses(run_dir, key), _losses(single_dir, key)
+        assert sorted(got) == sorted(expected) == list(range(1, STEPS + 1)), key
+        assert all(got[step] == pytest.approx(value, rel=RTOL, abs=1e-6) for step, value in expected.items()), key
+    # held-out rewards and their ordering: per-example means over the 34 held-out examples, the repeats dropped
+    for key in ("eval_rewards/chosen", "eval_rewards/rejected", "eval_rewards/accuracies", "eval_logps/chosen"):
+        got, expected = _losses(run_dir, key), _losses(single_dir, key)
+        assert sorted(got) == sorted(expected) and len(expected) >= 2, key
+        assert all(got[step] == pytest.approx(value, rel=RTOL, abs=1e-6) for step, value in expected.items()), key
+    assert _topology(run_dir)["world_size"] == 2
+    assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
 
 
 @needs_deepspeed

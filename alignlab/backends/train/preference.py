@@ -21,6 +21,11 @@ What changes here:
   `kl`, its reference point z0; its `rewards/accuracies` has no pairs to compare, so it is the share of
   (desirable, undesirable) example pairs within a batch whose implicit rewards are in the right order (an AUC).
   The fused head computes log-probs only, not TRL's entropy/logit statistics.
+- **Several processes**: metrics are per-example values gathered from every rank with `gather_for_metrics` (the
+  examples accelerate repeats to even out the last evaluation batch are dropped), every rank making the same
+  collective calls whatever its batch holds; KTO's per-label metrics and z0 are computed over the global batch
+  (z0 = max(0, mean over every rank's mismatched pairs)), so a run on N processes with per-device batch B logs
+  what one process with batch N*B logs.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 from trl.trainer.kto_trainer import DataCollatorForUnpairedPreference
 from trl.trainer.utils import add_fused_lm_head
 
-from alignlab.losses.kto import KTO_USES_KL, kto_kl_estimate, kto_loss
+from alignlab.losses.kto import KTO_USES_KL, kto_loss
 from alignlab.losses.preference import preference_loss
 
 _EXTRA_COLUMNS = ("weight", "label_smoothing")
@@ -211,13 +216,21 @@ class _AlignlabTrainerMixin:
         super()._set_signature_columns_if_needed()
         self._signature_columns = [*self._signature_columns, *_EXTRA_COLUMNS, "length"]
 
-    def _record(self, mode: str, **values: torch.Tensor) -> None:
-        """Append per-example values, so that TRL's `log` (a plain mean of what was appended) gives per-example
-        means: a held-out accuracy is the share of held-out pairs, not a mean of batch means. `gather`, not
-        `gather_for_metrics`: the latter trims the last batch to its example count, and some of these tensors
-        hold two values per example (chosen and rejected)."""
+    def _gather(self, **values: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-example tensors, each (B,) or (B, k) with the batch's examples along dim 0, from every rank (one
+        collective, made by every rank). `gather_for_metrics` drops the examples accelerate repeats to even
+        out the last evaluation batch, so they are counted once."""
+        return self.accelerator.gather_for_metrics({name: value.detach().float() for name, value in values.items()})
+
+    def _append(self, mode: str, **values: torch.Tensor) -> None:
         for name, value in values.items():
-            self._metrics[mode][name].extend(self.accelerator.gather(value.detach().float().reshape(-1)).tolist())
+            self._metrics[mode][name].extend(value.reshape(-1).tolist())
+
+    def _record(self, mode: str, **values: torch.Tensor) -> None:
+        """Append per-example values from every rank, so that TRL's `log` (a plain mean of what was appended)
+        gives per-example means: a held-out accuracy is the share of held-out pairs, not a mean of batch means.
+        Two values per example (chosen, rejected) go as one (B, 2) tensor."""
+        self._append(mode, **self._gather(**values))
 
     def _model_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in inputs.items() if k not in (*_EXTRA_COLUMNS, "length")}
@@ -255,16 +268,17 @@ class AlignlabDPOTrainer(_AlignlabTrainerMixin, DPOTrainer):
         )
         weight = inputs.get("weight")
         loss = (out.losses * weight).mean() if weight is not None else out.losses.mean()
-        self._record(mode, **{
+        values = {
             "rewards/chosen": out.chosen_rewards, "rewards/rejected": out.rejected_rewards,
             "rewards/accuracies": (out.chosen_rewards > out.rejected_rewards).float(),
             "rewards/margins": out.chosen_rewards - out.rejected_rewards,
             "logps/chosen": chosen_logps, "logps/rejected": rejected_logps,
-        })
-        if ref_chosen is not None:
-            self._record(mode, kl_estimate=torch.cat([chosen_logps - ref_chosen, rejected_logps - ref_rejected]))
+        }
+        if ref_chosen is not None:  # (B, 2): both sides of a pair stay with their example
+            values["kl_estimate"] = torch.stack([chosen_logps - ref_chosen, rejected_logps - ref_rejected], dim=1)
         if weight is not None:
-            self._record(mode, weight=weight)
+            values["weight"] = weight
+        self._record(mode, **values)  # the same keys on every rank: one collective each step
         return (loss, {}) if return_outputs else loss
 
 
@@ -297,8 +311,7 @@ class AlignlabKTOTrainer(_AlignlabTrainerMixin, KTOTrainer):
         ref_logps, ref_kl_logps = self._reference(inputs)
         kl = torch.zeros((), device=logps.device)
         if objective.uses_kl:
-            kl = kto_kl_estimate(self._policy_kl_logps(model, inputs), ref_kl_logps)
-            kl = self.accelerator.gather_for_metrics(kl).mean()
+            kl = self._global_kl(self._policy_kl_logps(model, inputs) - ref_kl_logps)
         out = kto_loss(logps, ref_logps, labels, kl=kl, beta=objective.beta, loss_type=objective.loss_type,
                        desirable_weight=objective.desirable_weight, undesirable_weight=objective.undesirable_weight)
         weight = inputs.get("weight")
@@ -306,18 +319,33 @@ class AlignlabKTOTrainer(_AlignlabTrainerMixin, KTOTrainer):
         self._record_kto(mode, out.rewards, logps, ref_logps, labels, kl, weight)
         return (loss, {}) if return_outputs else loss
 
+    def _global_kl(self, differences: torch.Tensor) -> torch.Tensor:
+        """z0 = max(0, mean of log pi - log pi_ref over the mismatched pairs of every rank's batch), detached (the
+        paper's estimate, `alignlab.losses.kto.kto_kl_estimate`, over the global batch: clamped after the mean,
+        so it does not depend on how the batch is split between processes)."""
+        differences = differences.detach().float()
+        stats = torch.stack([differences.sum(), torch.tensor(float(differences.numel()), device=differences.device)])
+        total, count = self.accelerator.gather(stats.unsqueeze(0)).sum(0)
+        return (total / count.clamp(min=1)).clamp(min=0)
+
     def _record_kto(self, mode: str, rewards: torch.Tensor, logps: torch.Tensor, ref_logps: torch.Tensor,
                     labels: torch.Tensor, kl: torch.Tensor, weight: torch.Tensor | None) -> None:
-        self._record(mode, kl=kl, kl_estimate=logps - ref_logps)
+        """KTO metrics over the global batch. Every rank gathers the same per-example tensors whatever labels
+        its own batch holds (one collective), then splits them by label locally."""
+        values = {"rewards": rewards, "logps": logps, "kl_estimate": logps - ref_logps, "labels": labels}
+        if weight is not None:
+            values["weight"] = weight
+        gathered = self._gather(**values)
+        rewards, logps, labels = gathered["rewards"], gathered["logps"], gathered["labels"].bool()
+        self._append(mode, kl=kl.detach().float().reshape(1), kl_estimate=gathered["kl_estimate"])
+        for side, mask in (("chosen", labels), ("rejected", ~labels)):
+            if mask.any():
+                self._append(mode, **{f"rewards/{side}": rewards[mask], f"logps/{side}": logps[mask]})
         if labels.any() and (~labels).any():
             # Reward accuracy without pairs: the share of (desirable, undesirable) pairs within the batch whose
             # implicit rewards are in the right order (a ranking AUC), robust to the policy's overall drift.
             ordered = rewards[labels].unsqueeze(1) > rewards[~labels].unsqueeze(0)
-            self._record(mode, **{"rewards/accuracies": ordered.float()})
-        for side, mask in (("chosen", labels), ("rejected", ~labels)):
-            if mask.any():
-                self._record(mode, **{f"rewards/{side}": rewards[mask], f"logps/{side}": logps[mask]})
-        if labels.any() and (~labels).any():
-            self._record(mode, **{"rewards/margins": rewards[labels].mean() - rewards[~labels].mean()})
+            self._append(mode, **{"rewards/accuracies": ordered.float(),
+                                  "rewards/margins": rewards[labels].mean() - rewards[~labels].mean()})
         if weight is not None:
-            self._record(mode, weight=weight)
+            self._append(mode, weight=gathered["weight"])

@@ -95,10 +95,11 @@ def test_lifecycle_trainers_run_under_ddp_and_zero3_but_a_lora_merge_needs_unsha
     check(plan("zero2", command=lora), EIGHT_GPUS, env={})
 
 
-def test_kto_is_refused_on_several_processes():
+def test_kto_runs_on_one_and_on_several_processes():
     kto = ["train", "kto", "--config", str(ROOT / "configs" / "kto" / "tiny.yaml")]
-    assert "train kto on 2 processes: its per-batch metrics" in error("ddp_cpu", CPU, command=kto)
+    check(plan("ddp_cpu", command=kto), CPU, env={})  # 2 processes (its equivalence test: test_multiprocess.py)
     check(plan("ddp_cpu", command=kto, num_processes=1), CPU, env={})
+    check(plan("ddp", command=kto), EIGHT_GPUS, env={})
 
 
 def test_multi_machine_needs_the_main_address_and_a_valid_rank():
