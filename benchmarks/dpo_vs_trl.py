@@ -182,6 +182,17 @@ def alignlab_worker(args: argparse.Namespace, kind: str) -> dict:
             "model_dir": summary["model"]}
 
 
+def trl_shared_settings(args: argparse.Namespace) -> dict:
+    """The TRL config settings both sides share (DPOConfig and KTOConfig take the same ones): fp32 on CPU, no
+    gradient checkpointing (TRL's defaults switched off), no saving during training, one worker."""
+    return dict(
+        output_dir=str(args.workdir / "trl_out"), learning_rate=args.lr, per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=args.batch_size, num_train_epochs=args.epochs, beta=args.beta,
+        max_length=args.max_length, bf16=False, gradient_checkpointing=False, use_cpu=True, seed=0, data_seed=0,
+        logging_steps=10, save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
+    )
+
+
 def trl_dpo_worker(args: argparse.Namespace) -> dict:
     """The plain TRL script a user would write, with the shared settings."""
     import torch
@@ -197,12 +208,7 @@ def trl_dpo_worker(args: argparse.Namespace) -> dict:
             for split in ("train", "test")}
     model = AutoModelForCausalLM.from_pretrained(args.workdir / "policy", dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(args.workdir / "policy")
-    config = DPOConfig(
-        output_dir=str(args.workdir / "trl_out"), learning_rate=args.lr, per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.batch_size, num_train_epochs=args.epochs, beta=args.beta,
-        max_length=args.max_length, bf16=False, gradient_checkpointing=False, use_cpu=True, seed=0, data_seed=0,
-        logging_steps=10, save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
-    )
+    config = DPOConfig(**trl_shared_settings(args))
     trainer = DPOTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows["train"]),
                          eval_dataset=Dataset.from_list(rows["test"]), processing_class=tokenizer)
     train = trainer.train()

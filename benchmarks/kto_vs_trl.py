@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dpo_vs_trl import cpu_seconds, main, peak_rss_mb  # noqa: E402
+from dpo_vs_trl import cpu_seconds, main, peak_rss_mb, trl_shared_settings  # noqa: E402
 
 
 def trl_kto_worker(args) -> dict:  # noqa: ANN001 - argparse namespace
@@ -36,12 +36,7 @@ def trl_kto_worker(args) -> dict:  # noqa: ANN001 - argparse namespace
     random.Random(0).shuffle(rows["train"])  # the order alignlab trains in (run.seed 0)
     model = AutoModelForCausalLM.from_pretrained(args.workdir / "policy", dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(args.workdir / "policy")
-    config = KTOConfig(
-        output_dir=str(args.workdir / "trl_out"), learning_rate=args.lr, per_device_train_batch_size=args.batch_size,
-        per_device_eval_batch_size=args.batch_size, num_train_epochs=args.epochs, beta=args.beta,
-        max_length=args.max_length, bf16=False, gradient_checkpointing=False, use_cpu=True, seed=0, data_seed=0,
-        logging_steps=10, save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
-    )
+    config = KTOConfig(**trl_shared_settings(args))
     trainer = KTOTrainer(model=model, args=config, train_dataset=Dataset.from_list(rows["train"]),
                          eval_dataset=Dataset.from_list(rows["test"]), processing_class=tokenizer)
     train = trainer.train()

@@ -17,13 +17,13 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alignlab.annotation.errors import AnnotationError
 from alignlab.config.annotate import ServerSection
+from alignlab.utils.io import atomic_write_text
 
 SERVER_VERSION = "2.8.0"
 CREDENTIALS_FILE = "credentials.json"
@@ -82,20 +82,9 @@ def write_private_json(path: Path, data: dict[str, Any], *, compact: bool = Fals
     `compact` skips indentation: the pure-Python indenting encoder is ~10x slower than the C one, which
     matters for pull pages of a thousand records.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            if compact:
-                handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-            else:
-                json.dump(data, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) if compact
+            else json.dumps(data, indent=2, sort_keys=True))
+    atomic_write_text(path, text, private=True)
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -53,13 +53,18 @@ def atomic_output(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Pat
         raise
 
 
-def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
-    """Write `text` to `path` so that readers see the old file or the new one, never a half."""
+def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8", *, private: bool = False) -> Path:
+    """Write `text` to `path` so that readers see the old file or the new one, never a half.
+
+    `private` keeps the file readable by the owner only (0600, as the temp file is from the start): for
+    files that may hold secrets.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
+        if not private:
+            os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding=encoding, newline="") as handle:
             handle.write(text)
             handle.flush()
