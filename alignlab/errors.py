@@ -30,3 +30,7 @@ class ModelLoadError(AlignlabError):
 
 class RunError(AlignlabError):
     """A run directory that cannot be created or resumed as asked."""
+
+
+class ChatTemplateError(ModelLoadError):
+    """A config asks for the tokenizer's chat template (`chat_template: always`) and the tokenizer has none."""

@@ -59,3 +59,11 @@ class Registry(Generic[T]):
             self._targets[name] = obj
             return obj
         return target
+
+
+def registry_at(target: str) -> Registry[Any]:
+    """The registry at `"package.module:ATTR"`, imported on use. The config layer checks names (suites, rules,
+    rollout engines) against registries that live in higher layers through these references, so that loading a
+    config module imports no trainer, suite or server code."""
+    module_name, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module_name), attr)

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -43,9 +43,10 @@ TRACKED_PACKAGES = (
     "alignlab", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "tokenizers",
     "safetensors", "numpy", "pandas", "pydantic", "argilla", "vllm", "deepspeed",
 )
-# step_N: saved by `Run.checkpoint` (atomic rename). checkpoint-N: saved by a transformers Trainer, which
-# writes trainer_state.json last, so only folders holding it are complete.
-_STEP_DIR = re.compile(r"^(?:step_|checkpoint-)(\d+)$")
+# step_N: the one name of a checkpoint, each published complete by a rename: `Run.checkpoint` (our loops) or
+# `Run.publish_trainer_checkpoint` (a transformers Trainer writes `checkpoint-N` in place, its temporary folder,
+# with trainer_state.json last). A `checkpoint-N` left behind is an interrupted save, never resumed from.
+_STEP_DIR = re.compile(r"^step_(\d+)$")
 _TRAINER_STATE = "trainer_state.json"
 
 
@@ -58,6 +59,7 @@ class Run:
     resumed: bool = False
     finished: bool = False
     writer: bool = True  # False on ranks > 0 of a multi-process run: they read the folder, rank 0 writes it
+    tracking: Any = None  # alignlab.utils.tracking.Tracking when train.report_to / train.callbacks ask for one
     _started: float = field(default_factory=time.time, repr=False)
 
     @property
@@ -80,6 +82,8 @@ class Run:
         with self.metrics_path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, default=float) + "\n")
             handle.flush()
+        if self.tracking is not None:  # metrics.jsonl first: it is the source of truth, trackers mirror it
+            self.tracking.log(step, metrics)
 
     def metrics(self) -> list[dict[str, Any]]:
         return list(_read_metrics(self.metrics_path))
@@ -92,8 +96,6 @@ class Run:
         for child in self.checkpoints_dir.iterdir():
             match = _STEP_DIR.match(child.name)
             if not (match and child.is_dir()):
-                continue
-            if child.name.startswith("checkpoint-") and not (child / _TRAINER_STATE).is_file():
                 continue
             found.append((int(match.group(1)), child))
         return sorted(found)
@@ -111,11 +113,35 @@ class Run:
             for _, old in self.checkpoints()[:-keep_last]:
                 shutil.rmtree(old, ignore_errors=True)
 
+    def publish_trainer_checkpoint(self, step: int, keep_last: int | None = None) -> Path | None:
+        """Rename the Trainer's `checkpoints/checkpoint-<step>` to `checkpoints/step_<step>` once complete (one
+        atomic rename, by the writing rank). Every rank calls it after the Trainer's save: the barrier first
+        lets every rank finish writing its files (RNG states, DeepSpeed shards) into the folder."""
+        from alignlab.launch.topology import barrier
+
+        barrier()
+        source = self.checkpoints_dir / f"checkpoint-{step}"
+        if not self.writer or not (source / _TRAINER_STATE).is_file():
+            return None
+        target = self.checkpoints_dir / f"step_{step}"
+        if target.exists():  # the same step saved again (a resumed run): the new one replaces it
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            shutil.rmtree(old, ignore_errors=True)
+        os.replace(source, target)
+        if keep_last:
+            for _, stale in self.checkpoints()[:-keep_last]:
+                shutil.rmtree(stale, ignore_errors=True)
+        return target
+
     def finish(self, summary: dict[str, Any]) -> Path:
         """Write summary.json last: from now on the run counts as finished."""
         payload = {"status": "finished", "wall_time_s": round(time.time() - self._started, 3), **summary}
         if self.writer:
             atomic_write_json(self.summary_path, payload)
+        if self.tracking is not None:
+            self.tracking.close()
         self.finished = True
         return self.summary_path
 
@@ -166,6 +192,10 @@ def _open_as_writer(config: BaseModel | dict, output_dir: str | Path, name: str,
     run.finished = run.summary_path.is_file()
     if run.resumed and not run.finished:
         _truncate_metrics(run)
+    if not run.finished:
+        from alignlab.utils.tracking import start_tracking
+
+        run.tracking = start_tracking(run.dir, resolved)  # a bad tracker or callback fails here, before any work
     return run
 
 
@@ -243,3 +273,26 @@ def _truncate_metrics(run: Run) -> None:
     last_step = checkpoints[-1][0] if checkpoints else -1
     kept = [m for m in _read_metrics(run.metrics_path) if m.get("step", -1) <= last_step]
     atomic_write_text(run.metrics_path, "".join(json.dumps(m) + "\n" for m in kept))
+
+
+# -- what every trainer does first ---------------------------------------------------------------------
+
+
+def finished_run(config: Any, force: bool, echo: Callable[[str], None]) -> Run | None:
+    """The run when it already finished (and `force` is off); also sets threads and seeds the process."""
+    from alignlab.utils.seed import seed_everything
+
+    if config.run.threads:
+        import torch
+
+        torch.set_num_threads(config.run.threads)
+    seed_everything(config.run.seed)
+    if force or not (Path(config.run.output_dir) / config.run.name / "summary.json").is_file():
+        return None
+    run = open_run(config, config.run.output_dir, config.run.name, seed=config.run.seed)
+    echo(f"already finished: {run.summary_path} (pass --force to train again)")
+    return run
+
+
+def open_training_run(config: Any, force: bool) -> Run:
+    return open_run(config, config.run.output_dir, config.run.name, seed=config.run.seed, force=force)

@@ -2,6 +2,12 @@
 
     python benchmarks/dpo_vs_trl.py                      # 3 alternated rounds, small (~15M) model, 128-256 tokens
     python benchmarks/dpo_vs_trl.py --rounds 5 --size base --threads 2
+    python benchmarks/dpo_vs_trl.py --data hh            # the shipped HH-RLHF harmless pairs (long prompts)
+
+Two data shapes (`--data`): `synthetic`, short prompts and long responses (20-38 sentences), and `hh`, the
+shipped HH-RLHF harmless-base pairs (`preference_data/hh_rlhf_harmless`): multi-turn conversations whose
+prompt is most of every sequence, the shape where computing the prompt once per pair pays most. For KTO each
+HH pair gives two unpaired examples (chosen: desirable, rejected: undesirable), alternating by pair.
 
 Three sides, alternated in every round (the order rotates, so no side always runs first or last):
 - `trl`:            a plain TRL script (its defaults, except the shared settings below): the reference model is a
@@ -51,6 +57,8 @@ def arguments(argv: list[str] | None = None, **defaults) -> argparse.Namespace:
     parser.add_argument("--beta", type=float, default=defaults.get("beta", 0.1))
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--sentences", default="20-38", help="sentences per response (about 6 tokens each)")
+    parser.add_argument("--data", choices=("synthetic", "hh"), default="synthetic",
+                        help="synthetic long-response pairs, or the shipped HH-RLHF harmless pairs")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--from-json", type=Path, default=None, help="re-render the table of a saved result")
@@ -74,6 +82,8 @@ def prepare(args: argparse.Namespace, kind: str) -> Path:
     torch.set_num_threads(args.threads)  # the SFT below too: oversubscribed OpenMP threads crawl
     work = args.workdir or Path(tempfile.mkdtemp(prefix=f"{kind}_vs_trl_"))
     low, high = (int(x) for x in args.sentences.split("-"))
+    if not (work / "train.jsonl").is_file() and args.data == "hh":
+        return prepare_hh(args, kind, work)
     if not (work / "train.jsonl").is_file():
         make = make_pairwise if kind == "dpo" else make_unpaired
         records = make(args.train + args.eval, seed=0, rule="sentiment", sentences=(low, high), chat=True)
@@ -87,6 +97,53 @@ def prepare(args: argparse.Namespace, kind: str) -> Path:
         build_tiny_policy(TinyPolicySection(size=args.size, sft_steps=20, sft_lr=1e-3), work / "policy",
                           [record for _w, record in items])
     return work
+
+
+HH = ROOT / "preference_data" / "hh_rlhf_harmless"
+
+
+def prepare_hh(args: argparse.Namespace, kind: str, work: Path) -> Path:
+    """HH-RLHF pairs that fit in max_length untruncated (so both sides compute exactly the same tokens; TRL
+    and alignlab truncate differently): the tiny policy is built on candidate pairs first (its tokenizer
+    decides the lengths), then the first `train` / `eval` fitting pairs are kept. For KTO each pair gives one
+    unpaired example, its chosen (desirable) or rejected (undesirable) side by turns."""
+    import torch
+
+    from alignlab.algorithms.preference_data import Encoder, read_records
+    from alignlab.algorithms.tiny_policy import build_tiny_policy
+    from alignlab.config.dpo import PreferenceDataSection, TinyPolicySection
+    from alignlab.data import read_rows, to_trl, write_jsonl
+    from alignlab.models import load_tokenizer
+
+    torch.set_num_threads(args.threads)
+    candidates = {"train": read_rows(HH / "train.jsonl")[:6 * args.train],
+                  "test": read_rows(HH / "test.jsonl")[:6 * args.eval]}
+    write_jsonl(work / "candidates.jsonl", candidates["train"])
+    items = read_records(str(work / "candidates.jsonl"), "pairwise")[1]
+    build_tiny_policy(TinyPolicySection(size=args.size, sft_steps=20, sft_lr=1e-3), work / "policy",
+                      [record for _w, record in items])
+    encoder = Encoder.for_data(load_tokenizer(work / "policy"), PreferenceDataSection(
+        path=str(work / "candidates.jsonl"), max_length=10**6))
+    for split, count in (("train", args.train), ("test", args.eval)):
+        kept = []
+        for index, row in enumerate(candidates[split]):
+            pair = to_trl(row, "pairwise", "conversational")
+            prompt, answers = encoder.encode(pair["prompt"], [pair["chosen"], pair["rejected"]], f"{split}:{index}")
+            if len(prompt) + max(len(a) for a in answers) <= args.max_length:
+                kept.append(row)
+        if len(kept) < count:
+            raise SystemExit(f"only {len(kept)} HH {split} pairs fit in {args.max_length} tokens; lower the count")
+        write_jsonl(work / f"{split}.jsonl", [_as_kind(kind, row, i) for i, row in enumerate(kept[:count])])
+    return work
+
+
+def _as_kind(kind: str, row: dict, index: int) -> dict:
+    if kind == "dpo":
+        return row
+    desirable = index % 2 == 0
+    return {"id": f"unpaired-{row['id']}", "prompt": row["prompt"],
+            "completion": row["chosen" if desirable else "rejected"], "label": desirable,
+            "source": row.get("source", "hh-rlhf")}
 
 
 def alignlab_yaml(args: argparse.Namespace, work: Path, kind: str, name: str, cache_dir: Path) -> Path:
@@ -120,7 +177,8 @@ def run_child(side: str, args: argparse.Namespace, work: Path, script: Path, ext
 def child_arguments(args: argparse.Namespace) -> list[str]:
     return ["--size", args.size, "--train", str(args.train), "--eval", str(args.eval),
             "--batch-size", str(args.batch_size), "--epochs", str(args.epochs), "--lr", str(args.lr),
-            "--beta", str(args.beta), "--max-length", str(args.max_length), "--threads", str(args.threads)]
+            "--beta", str(args.beta), "--max-length", str(args.max_length), "--threads", str(args.threads),
+            "--data", args.data]
 
 
 def alternate(args: argparse.Namespace, kind: str, script: Path) -> dict:
@@ -132,10 +190,16 @@ def alternate(args: argparse.Namespace, kind: str, script: Path) -> dict:
     for index in range(args.rounds):
         order = SIDES[index % 3:] + SIDES[:index % 3]
         results = {side: run_child(side, args, work, script, extra) for side in order}
+        for result in results.values():
+            result.pop("model_dir", None)  # a path of this machine: results name no paths
         rounds.append(results)
         print(f"round {index + 1}: " + ", ".join(f"{s} {results[s]['wall_s']:.1f} s" for s in order),
               flush=True)
-    return {"kind": kind, "settings": vars(args) | {"workdir": "<workdir>"}, "rounds": rounds}  # no machine paths
+    # Everything that needs the work folder is computed here, before its path is dropped from the report:
+    # results never depend on (nor name) where they were written.
+    tokens = alignlab_tokens(work, kind, args.max_length)
+    return {"kind": kind, "settings": vars(args) | {"workdir": "<workdir>", "from_json": None},
+            "tokens_per_epoch": tokens, "rounds": rounds}
 
 
 # -- workers (children) ------------------------------------------------------------------------------------
@@ -281,7 +345,8 @@ def markdown(kind: str, table: dict, settings: dict, samples: int, tokens: int) 
     lines = [
         f"{kind.upper()}: {settings['size']} tiny model, {settings['train']} training / {settings['eval']} held-out "
         f"examples, {samples} training samples and {tokens} training tokens per run, batch {settings['batch_size']}, "
-        f"max_length {settings['max_length']}, fp32 CPU, {settings['threads']} thread(s), medians of "
+        f"max_length {settings['max_length']}, data {settings.get('data', 'synthetic')}, fp32 CPU, "
+        f"{settings['threads']} thread(s), medians of "
         f"{settings['rounds']} alternated rounds.",
         "",
         "| side | samples/s | tokens/s | train-loop samples/s | samples per CPU-s | peak RSS MB | held-out acc | "
@@ -333,18 +398,20 @@ def main(kind: str = "dpo", argv: list[str] | None = None, **defaults) -> None:
         args = argparse.Namespace(**{**report["settings"], "rounds": len(report["rounds"])})
     else:
         report = alternate(args, kind, script)
-    work = Path(report["settings"]["workdir"])
     epochs = args.epochs
     samples = int(args.train * epochs)
-    tokens = int(alignlab_tokens(work, kind, args.max_length) * epochs)
+    if "tokens_per_epoch" not in report:
+        raise SystemExit(f"{args.from_json}: recorded before results kept their token count; run the benchmark again")
+    tokens = int(report["tokens_per_epoch"] * epochs)
     trl_tokens = report["rounds"][0]["trl"].get("tokens")
     if trl_tokens is not None and int(trl_tokens * epochs) != tokens:
         print(f"note: TRL tokenized {trl_tokens} tokens per epoch, alignlab {tokens / epochs:.0f}")
     table = summarize(report, samples, tokens)
     text = markdown(kind, table, vars(args) | {"rounds": args.rounds}, samples, tokens) + "\n" + per_round(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{kind}_vs_trl.json").write_text(json.dumps({**report, "table": table}, indent=2, default=str))
-    (RESULTS / f"{kind}_vs_trl.md").write_text(text)
+    name = f"{kind}_vs_trl" + ("_hh" if getattr(args, "data", "synthetic") == "hh" else "")
+    (RESULTS / f"{name}.json").write_text(json.dumps({**report, "table": table}, indent=2, default=str))
+    (RESULTS / f"{name}.md").write_text(text)
     print(text)
 
 

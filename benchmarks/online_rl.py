@@ -18,7 +18,18 @@ GPU (a CUDA machine with vllm>=0.22,<0.32 installed):
   of the vllm engine (colocated) vs the hf engine on the same prompts and sampling (target >= 5x), then one PPO
   run on the vllm engine with its per-step breakdown (generation / weight sync / scoring / training).
 
-Results: benchmarks/results/online_rl.{json,md} (CPU) or the --out prefix.
+vLLM on CPU (in .venv-vllm, built by scripts/vllm_env.sh):
+    .venv-vllm/bin/python benchmarks/online_rl.py --mode vllm-cpu --pairs 3 --steps 5
+
+- Rollout tokens/s, 64 prompts x 64 new tokens (temperature 1, one sample each), of the hf engine and the vllm
+  engine eager and compiled (`enforce_eager=False`: torch.compile; its start, ~30 s, is reported apart), on the
+  tiny SFT'd nano policy (fp32) and on a 30M-parameter Llama built by `build_tiny_models(size="base")` (bf16).
+  Each engine runs in a fresh child process, the order rotating every round; medians over the rounds.
+- GRPO and PPO seconds per step with each engine (the CPU settings above; 5 steps), split into generation,
+  weight sync and training, alternated hf / vllm, medians. Targets: vllm >= 1.5x hf tokens/s at >= 30M
+  parameters; a GRPO step on the nano policy no slower with vllm.
+
+Results: benchmarks/results/online_rl.{json,md} (CPU), online_rl_vllm_cpu.{json,md}, or the --out prefix.
 """
 
 from __future__ import annotations
@@ -58,17 +69,21 @@ def _online_config(kind: str, policy: str, out: str, steps: int, engine: str = "
     return config
 
 
-def child_ours(kind: str, policy: str, steps: int) -> dict:
+def child_ours(kind: str, policy: str, steps: int, engine: str = "hf") -> dict:
     from alignlab.config import CONFIGS
 
     with tempfile.TemporaryDirectory() as out:
-        config = CONFIGS.get(kind).model_validate(_online_config(kind, policy, out, steps))
+        settings = _online_config(kind, policy, out, steps, engine=engine)
+        if engine == "vllm":
+            settings["rollout"]["vllm"] = {"enforce_eager": True, "kv_cache_gib": 0.5}
+        config = CONFIGS.get(kind).model_validate(settings)
         module = __import__(f"alignlab.algorithms.{kind}", fromlist=["x"])
         run = getattr(module, f"train_{kind}")(config, echo=lambda _: None)
         rows = [m for m in run.metrics() if "time/step" in m]
     total = sum(m["time/step"] for m in rows)
     tokens = sum(m["response_length"] for m in rows) * (32 if kind == "grpo" else 16)
-    split = {key: sum(m[f"time/{key}"] for m in rows) / len(rows) for key in ("generation", "scoring", "training")}
+    split = {key: sum(m[f"time/{key}"] for m in rows) / len(rows)
+             for key in ("generation", "weight_sync", "scoring", "training")}
     return {"seconds_per_step": total / len(rows), "tokens_per_s": tokens / total, "split": split,
             "reward_first": rows[0]["reward/mean"], "reward_last": rows[-1]["reward/mean"]}
 
@@ -266,24 +281,36 @@ def _write(out: Path, result: dict, markdown: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--mode", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--mode", choices=("cpu", "gpu", "vllm-cpu"), default="cpu")
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--model", default=None, help="gpu mode: a local model folder (default: built ~300M Llama)")
     parser.add_argument("--cache", type=Path, default=ROOT / "runs" / "bench_online_rl")
-    parser.add_argument("--child", choices=("grpo", "ppo", "trl"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("grpo", "ppo", "trl", "rollout"), help=argparse.SUPPRESS)
     parser.add_argument("--policy", help=argparse.SUPPRESS)
+    parser.add_argument("--engine", default="hf", help=argparse.SUPPRESS)
+    parser.add_argument("--dtype", default="float32", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         import torch
 
         torch.set_num_threads(1)
-        result = child_trl(args.policy, args.steps) if args.child == "trl" else \
-            child_ours(args.child, args.policy, args.steps)
+        if args.child == "rollout":
+            from online_rl_vllm import child_rollout
+
+            result = child_rollout(args.engine, args.policy, args.dtype)
+        else:
+            result = child_trl(args.policy, args.steps) if args.child == "trl" else \
+                child_ours(args.child, args.policy, args.steps, args.engine)
         print(json.dumps(result))
         return
-    if args.mode == "gpu":
+    if args.mode == "vllm-cpu":
+        from online_rl_vllm import run_vllm_cpu
+
+        run_vllm_cpu(args.pairs, args.steps, args.out or ROOT / "benchmarks" / "results" / "online_rl_vllm_cpu",
+                     args.cache, spawn=_spawn, build_policy=build_policy, write=_write)
+    elif args.mode == "gpu":
         run_gpu(args.out or ROOT / "benchmarks" / "results" / "online_rl_gpu", args.model, args.steps)
     else:
         run_cpu(args.pairs, args.steps, args.out or ROOT / "benchmarks" / "results" / "online_rl", args.cache)

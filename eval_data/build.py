@@ -4,7 +4,8 @@
 
 SOURCE_DIR holds the upstream folders as copied from their repositories (bbq/, crows_pairs/, stereoset/,
 xstest/, harmbench/, advbench/, simple_safety_tests/, toxigen/, multijail/, xsafety/, mt_bench/, arena_hard/,
-hh_rlhf/, truthfulqa/, tiny_corpus/); each eval_data/<suite>/SOURCE.md names the repository, commit and file.
+hh_rlhf/, truthfulqa/, tiny_corpus/, mlma_hate_speech/, osact2020_offensive_dev/); each
+eval_data/<suite>/SOURCE.md names the repository, commit and file.
 Subsamples are chosen by sorting on a SHA-256 of a stable key (never by a random generator), so the same upstream
 files give byte-identical outputs. Licenses are copied unchanged next to the data.
 """
@@ -91,6 +92,8 @@ def build_copies(src: Path) -> None:
         ("xstest/xstest_prompts.csv", "xstest/xstest_prompts.csv"),
         ("xstest/model_completions/xstest_v2_completions_mistralinstruct.csv",
          "xstest/xstest_v2_completions_mistralinstruct.csv"),
+        ("xstest/model_completions/xstest_v2_completions_mistralguard.csv",
+         "xstest/xstest_v2_completions_mistralguard.csv"),
         ("xstest/LICENSE", "xstest/LICENSE"),
         ("harmbench/harmbench_behaviors_text_test.csv", "harmbench/harmbench_behaviors_text_test.csv"),
         ("harmbench/LICENSE.txt", "harmbench/LICENSE.txt"),
@@ -250,13 +253,45 @@ def build_reward_bench(src: Path) -> None:
     copy(src / "truthfulqa/LICENSE", OUT / "reward_bench/licenses/TruthfulQA-LICENSE")
 
 
+def mlma_label(sentiment: str) -> str | None:
+    """MLMA's multi-label hostility: "normal" alone is non-toxic, no "normal" at all is toxic, a mix is dropped."""
+    labels = set(sentiment.split("_"))
+    if labels == {"normal"}:
+        return "non_toxic"
+    return None if "normal" in labels else "toxic"
+
+
+def build_judges(src: Path) -> None:
+    """Training and test data of the toxicity judge: MLMA (en, ar) and OSACT2020 as text + label (ToxiGen's
+    statements are in toxigen/). The judges' train/test split is made by the training script, by hash."""
+    import zipfile
+
+    out = OUT / "judges/toxicity"
+    with zipfile.ZipFile(src / "mlma_hate_speech/hate_speech_mlma.zip") as archive:
+        for language, member in (("en", "en_dataset_with_stop_words.csv"), ("ar", "ar_dataset.csv")):
+            text = archive.read(f"hate_speech_mlma/{member}").decode("utf-8-sig")
+            rows = [{"id": f"mlma-{language}-{r['HITId']}", "text": r["tweet"], "label": mlma_label(r["sentiment"])}
+                    for r in csv.DictReader(io.StringIO(text))]
+            write_jsonl(out / f"mlma_{language}.jsonl", [r for r in rows if r["label"] and r["text"].strip()])
+    rows = read_csv_tsv(src / "osact2020_offensive_dev/sample_data/dataset_format_with_ref_labels.tsv")
+    write_jsonl(out / "osact2020.jsonl", [{"id": f"osact-{r['ID']}", "text": r["text"],
+                                           "label": "toxic" if r["Class"] == "OFF" else "non_toxic"} for r in rows])
+    copy(src / "mlma_hate_speech/LICENSE", out / "LICENSE-MLMA")
+    copy(src / "osact2020_offensive_dev/LICENSE", out / "LICENSE-OSACT2020")
+
+
+def read_csv_tsv(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or not Path(argv[1]).is_dir():
         print(__doc__)
         return 2
     src = Path(argv[1])
     for step in (build_bbq, build_stereoset, build_copies, build_toxigen, build_multilingual, build_prompts,
-                 build_reward_bench):
+                 build_reward_bench, build_judges):
         step(src)
     return 0
 

@@ -11,7 +11,7 @@ k3 estimate of KL(pi || pi_ref), averaged per response then over responses (the 
 log-probs are the detached current ones and no extra forward pass is spent (as TRL does).
 
 Why our own loop rather than TRL's GRPOTrainer: rewards go through `alignlab.rewards`, so a reward model scores a
-completion in its training format with its eos (TRL's GRPO scores reward models without it: DESIGN.md), the
+completion in its training format with its eos (TRL 1.16's GRPO scores reward models without it), the
 rollout engine is the shared one (hf or vllm, colocated or server), and PPO, GRPO and RLOO share one run
 directory, resume, guards and metrics. `benchmarks/online_rl.py` compares it with TRL's GRPOTrainer.
 """
@@ -59,7 +59,7 @@ class GroupMethod:
         import torch
 
         from alignlab.algorithms.online.models import reference_logprobs, response_logits, token_logprobs
-        from alignlab.algorithms.ppo import _Stats
+        from alignlab.algorithms.online.update import MinibatchStats
 
         train, temperature = ctx.config.train, ctx.config.rollout.temperature
         ids, attn, start, mask = rollout.input_ids, rollout.attention_mask, rollout.start, rollout.response_mask.float()
@@ -73,7 +73,7 @@ class GroupMethod:
                                  for b in range(0, len(rollout), size)])
             ref = reference_logprobs(ctx.reference, ids, attn, start, temperature, size) \
                 if self.needs_reference() else None
-        stats = _Stats()
+        stats = MinibatchStats()
         sequence_kl = None
         generator = torch.Generator().manual_seed(ctx.config.run.seed * 7919 + ctx.step)
         for _epoch in range(train.epochs):
@@ -95,22 +95,16 @@ class GroupMethod:
     def _minibatch(self, ctx: Context, logprobs: Any, old: Any, advantages: Any, mask: Any, ref: Any) -> dict:
         import torch
 
-        from alignlab.algorithms.ppo import step_optimizer
-        from alignlab.losses.ppo import kl_penalty, masked_mean
+        from alignlab.algorithms.online.update import step_optimizer
+        from alignlab.losses.ppo import clipped_surrogate, kl_penalty, masked_mean
 
-        ratio = torch.exp(logprobs - old)
-        advantage = advantages[:, None]
-        per_token = torch.maximum(-advantage * ratio, -advantage * torch.clamp(ratio, 1 - self.clip, 1 + self.clip))
         kl = kl_penalty(logprobs, ref, "k3") if ref is not None else torch.zeros_like(logprobs)
-        per_token = per_token + self.kl_in_loss() * kl
-        if getattr(ctx.config, "grpo", None) is not None and ctx.config.grpo.loss_aggregation == "token":
-            loss = masked_mean(per_token, mask)
-        else:
-            loss = masked_mean(per_token, mask, dim=1).mean()
+        section = getattr(ctx.config, "grpo", None)
+        aggregation = "token" if section is not None and section.loss_aggregation == "token" else "sequence"
+        loss, clipfrac = clipped_surrogate(logprobs, old, advantages, mask, clip=self.clip, aggregation=aggregation,
+                                           penalty=self.kl_in_loss() * kl)
         step_optimizer(ctx, loss)
-        clipped = ((ratio - 1).abs() > self.clip).float()
-        return {"loss/policy": loss.item(), "clipfrac": masked_mean(clipped, mask).item(),
-                "kl_k3": masked_mean(kl.detach(), mask).item()}
+        return {"loss/policy": loss.item(), "clipfrac": clipfrac.item(), "kl_k3": masked_mean(kl.detach(), mask).item()}
 
 
 class GRPOMethod(GroupMethod):

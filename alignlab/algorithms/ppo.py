@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from alignlab.algorithms.online.loop import Context, Echo, train_online
+from alignlab.algorithms.online.update import MinibatchStats, step_optimizer
 from alignlab.config.online import PPOConfig
 from alignlab.runs import Run
 
@@ -94,7 +95,7 @@ class PPOMethod:
             advantages, returns = gae(rewards, old_values, mask, gamma=ppo.gamma, lam=ppo.lam)
             if ppo.whiten_advantages:
                 advantages = whiten(advantages, mask)
-        stats = _Stats()
+        stats = MinibatchStats()
         generator = torch.Generator().manual_seed(ctx.config.run.seed * 7919 + ctx.step)
         for _epoch in range(train.epochs):
             order = torch.randperm(len(rollout), generator=generator).tolist()
@@ -130,29 +131,6 @@ class PPOMethod:
             approx_kl = masked_mean(0.5 * (logprobs - old_logprobs[index]) ** 2, mask)
         return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(), "clipfrac": clipfrac.item(),
                 "value_clipfrac": value_clipfrac.item(), "entropy": entropy.item(), "approx_kl": approx_kl.item()}
-
-
-def step_optimizer(ctx: Context, loss: Any) -> None:
-    """Backward, clip, step, zero: one optimiser step (through accelerate, so gradients sync across processes)."""
-    ctx.accelerator.backward(loss)
-    if ctx.config.train.max_grad_norm is not None:
-        ctx.accelerator.clip_grad_norm_(ctx.model.parameters(), ctx.config.train.max_grad_norm)
-    ctx.optimizer.step()
-    ctx.optimizer.zero_grad(set_to_none=True)
-
-
-class _Stats:
-    def __init__(self) -> None:
-        self.sums: dict[str, float] = {}
-        self.count = 0
-
-    def add(self, **values: float) -> None:
-        self.count += 1
-        for key, value in values.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value
-
-    def means(self) -> dict[str, float]:
-        return {key: value / max(self.count, 1) for key, value in self.sums.items()}
 
 
 def train_ppo(config: PPOConfig, *, force: bool = False, echo: Echo = print) -> Run:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alignlab.config.dpo import PreferenceDataSection, WeightingSection
-from alignlab.errors import ConfigError, DataError
+from alignlab.errors import DataError
 
 Item = tuple[str, dict]  # (where the record came from, e.g. "prefs.jsonl:12", the record)
 
@@ -117,10 +117,9 @@ class Encoder:
 
     @classmethod
     def for_data(cls, tokenizer: Any, data: PreferenceDataSection) -> Encoder:
-        has_template = getattr(tokenizer, "chat_template", None) is not None
-        if data.chat_template == "always" and not has_template:
-            raise ConfigError("data.chat_template always: the tokenizer has no chat template; use auto or never")
-        chat = has_template and data.chat_template != "never"
+        from alignlab.data.prompts import use_chat_template
+
+        chat = use_chat_template(tokenizer, data.chat_template, key="data.chat_template")
         return cls(tokenizer, chat, data.max_length, data.truncation)
 
     @property
@@ -186,11 +185,14 @@ def example_trust(records: Sequence[dict], weighting: WeightingSection, where: s
     if source == "none":
         return None
     values = [record.get(source) for record in records]
-    if all(value is None for value in values):
+    singles = source == "agreement" and any(len(record.get("annotators") or ()) == 1 for record in records)
+    if all(value is None for value in values) and not singles:
         raise DataError(f"{where}: data.weighting.source is {source} but no training record has a {source!r} "
                         "field; set data.weighting.source: none or add the field (alignlab data audit shows it)")
     if source == "agreement":
-        return [1.0 if a is None else min(1.0, max(0.0, 2.0 * a - 1.0)) for a in values]
+        single = weighting.single_annotator_weight  # agreement null: one annotator, nothing to agree with
+        return [(single if len(record.get("annotators") or ()) == 1 else 1.0) if a is None
+                else min(1.0, max(0.0, 2.0 * a - 1.0)) for a, record in zip(values, records, strict=True)]
     if source == "margin":
         top = max((m for m in values if m is not None), default=0.0)
         if top <= 0:
@@ -226,6 +228,59 @@ def encode_pairs(items: list[Item], encoder: Encoder, weighting: WeightingSectio
         columns["rejected_ids"].append(rejected)
         columns["length"].append(len(prompt) + max(len(chosen), len(rejected)))
         kept.append(record)
+    if weighting is not None:
+        columns.update(trust_columns(example_trust(kept, weighting, items[0][0] if items else "data"), weighting))
+    return columns
+
+
+# -- unpaired data (KTO) -------------------------------------------------------------------------------
+
+_CARRIED = ("id", "weight", "agreement", "margin", "source", "category", "annotators", "metadata")
+
+
+
+def unpair(fmt: str, items: list[Item]) -> list[Item]:
+    """Two unpaired items per pair: chosen -> label true, rejected -> label false (annotations carried)."""
+    out: list[Item] = []
+    for where, pair in as_pairs(fmt, items):
+        carried = {name: pair[name] for name in _CARRIED if name in pair}
+        for side, label in (("chosen", True), ("rejected", False)):
+            record = {**carried, "prompt": pair["prompt"], "completion": pair[side], "label": label}
+            if "id" in carried:
+                record["id"] = f"{carried['id']}-{side}"
+            out.append((f"{where} ({side})", record))
+    return out
+
+
+def rotate_within_batches(completions: list[list[int]], batch_size: int) -> list[list[int]]:
+    """KL completions as TRL forms them: inside each run of `batch_size` examples, example i gets the
+    completion of example i-1 (the first gets the last): (x_1, y_n), (x_2, y_1), ..., (x_n, y_{n-1})."""
+    out: list[list[int]] = []
+    for first in range(0, len(completions), batch_size):
+        chunk = completions[first:first + batch_size]
+        out.extend([chunk[-1], *chunk[:-1]])
+    return out
+
+
+def encode_unpaired(items: list[Item], encoder: Encoder, batch_size: int, uses_kl: bool,
+                    weighting: WeightingSection | None) -> dict[str, list]:
+    """KTO columns: prompt_ids, completion_ids, label, KL_completion_ids (when used), weight."""
+    from alignlab.data import to_trl
+
+    columns: dict[str, list] = {"prompt_ids": [], "completion_ids": [], "label": []}
+    kept: list[dict] = []
+    for where, record in items:
+        row = to_trl(record, "unpaired", encoder.style)
+        encoded = encoder.encode(row["prompt"], [row["completion"]], where)
+        if encoded is None:
+            continue
+        prompt, (completion,) = encoded
+        columns["prompt_ids"].append(prompt)
+        columns["completion_ids"].append(completion)
+        columns["label"].append(bool(record["label"]))
+        kept.append(record)
+    if uses_kl:
+        columns["KL_completion_ids"] = rotate_within_batches(columns["completion_ids"], batch_size)
     if weighting is not None:
         columns.update(trust_columns(example_trust(kept, weighting, items[0][0] if items else "data"), weighting))
     return columns

@@ -1,17 +1,17 @@
 """Reward-model training (`alignlab rm train`): Bradley-Terry, multi-attribute regression, ensembles.
 
-    from alignlab.algorithms.rm import train
+    from alignlab.algorithms.rm import train_rm   # `train` is the same function (earlier name)
     from alignlab.config import load_config
     from alignlab.config.rm import RMConfig
 
-    result = train(load_config("configs/rm/tiny_bt.yaml", RMConfig, ["train.lr=1e-4"]))
+    result = train_rm(load_config("configs/rm/tiny_bt.yaml", RMConfig, ["train.lr=1e-4"]))
     result.model_dir      # reward_models/tiny_bt: safetensors, tokenizer, alignlab_rm.json, README.md
     result.summary        # eval headline, throughput, peak RSS
 
 How a run flows: the data is read and validated and the base model checked *before* the run directory is
 created (a typo never leaves a folder behind); then `runs/<name>/` records the config and environment, each
 member trains with TRL's RewardTrainer (or our regression Trainer, `alignlab.backends.train.reward`) writing
-`checkpoint-N` folders and `metrics.jsonl`, the model is saved into a temporary folder, loaded back through
+`checkpoints/step_N` folders and `metrics.jsonl`, the model is saved into a temporary folder, loaded back through
 `RewardModel.load` exactly as a user would, evaluated on held-out data, given its model card, and renamed into
 place; `summary.json` comes last. Re-running the same command resumes from the last checkpoint (ensemble
 members that finished are not retrained); a finished run is returned as it is unless `force=True`.
@@ -82,7 +82,7 @@ class MemberKind:
 def _pairwise_rows(ctx: TrainContext, records: list[dict]) -> Any:
     rm = ctx.config.rm
     return pairwise_rows(records, ctx.tokenizer, ctx.input_format, use_margin=rm.use_margin,
-                         example_weight=rm.example_weight)
+                         example_weight=rm.example_weight, single_annotator_weight=rm.single_annotator_weight)
 
 
 def _ratings_rows(ctx: TrainContext, records: list[dict]) -> Any:
@@ -198,12 +198,20 @@ def _prepare(config: RMConfig) -> tuple[str, Any]:
     return base, tokenizer
 
 
-def train(config: RMConfig, *, force: bool = False, echo: Callable[[str], None] = print,
-          data: RMData | None = None) -> RMResult:
+def train_rm(config: RMConfig, *, force: bool = False, echo: Callable[[str], None] = print,
+             data: RMData | None = None) -> RMResult:
     """Train, save, evaluate and describe a reward model as `config` says; resume an interrupted run.
 
-    `data`: the result of `load_rm_data(config)` when the caller checked the data already (the CLI does, so
-    that a data error is reported before torch is imported)."""
+    Args:
+        config: the validated `RMConfig` (`load_config("configs/rm/tiny_bt.yaml", RMConfig)`).
+        force: start over in a run folder that holds an earlier run.
+        echo: where progress lines go (`print`; the CLI passes typer.echo).
+        data: the result of `load_rm_data(config)` when the caller checked the data already (the CLI does,
+            so that a data error is reported before torch is imported).
+
+    Returns:
+        `RMResult` with the run folder, the model folder and the summary (`result.summary["eval"]`).
+    `train` is the same function under its earlier name."""
     from alignlab.models.reward import InputFormat
 
     data = data if data is not None else load_rm_data(config)
@@ -216,7 +224,7 @@ def train(config: RMConfig, *, force: bool = False, echo: Callable[[str], None] 
     _set_threads(config.run.threads)
     for note in data.notes:
         echo(f"note: {note}")
-    fmt = InputFormat.for_tokenizer(tokenizer, config.rm.template, config.data.max_length)
+    fmt = InputFormat.for_tokenizer(tokenizer, config.rm.chat_template, config.data.max_length)
     ctx = TrainContext(config, run, data, base, tokenizer, fmt, echo)
     echo(f"training {config.rm.type} reward model on {len(data.train)} {data.format} rows "
          f"({'resuming ' if run.resumed else ''}run {run.dir})")
@@ -285,3 +293,6 @@ def peak_rss_mb() -> float:
 
 
 __all__ = ["MEMBER_KINDS", "RM_TYPES", "RMResult", "output_dir", "peak_rss_mb", "train"]
+
+
+train = train_rm  # the earlier name, kept as an alias

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from alignlab import __version__
+from alignlab._version import __version__
 from alignlab.models.reward import FORMAT_VERSION
 
 _LOSSES = {

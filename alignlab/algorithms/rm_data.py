@@ -160,14 +160,26 @@ def bootstrap_sample(records: list[dict], seed: int) -> list[dict]:
     return [records[rng.randrange(len(records))] for _ in records]
 
 
-def example_weights(pairs: list[dict], source: str) -> list[float] | None:
-    """Per-pair loss weights from the record's `weight` or `agreement` (1 when absent); None for "none"."""
+def example_weights(pairs: list[dict], source: str, single_annotator_weight: float = 0.5) -> list[float] | None:
+    """Per-pair loss weights from the record's `weight` or `agreement` (1 when absent); None for "none".
+
+    A record one annotator labelled has agreement null (nothing to agree with): it weighs
+    `single_annotator_weight`, not the 1.0 of a unanimous panel."""
     if source == "none":
         return None
+    if source == "agreement":
+        return [single_annotator_weight if single_annotated(pair) else float(pair.get("agreement") or 1.0)
+                for pair in pairs]
     return [float(pair.get(source, 1.0)) for pair in pairs]
 
 
-def pairwise_rows(pairs: list[dict], tokenizer: Any, fmt: Any, *, use_margin: bool, example_weight: str) -> Any:
+def single_annotated(record: dict) -> bool:
+    """Labelled by exactly one annotator, so its agreement is undefined (null)."""
+    return record.get("agreement") is None and len(record.get("annotators") or ()) == 1
+
+
+def pairwise_rows(pairs: list[dict], tokenizer: Any, fmt: Any, *, use_margin: bool, example_weight: str,
+                  single_annotator_weight: float = 0.5) -> Any:
     """A `datasets.Dataset` of tokenized pairs for `PairwiseRewardTrainer`."""
     from datasets import Dataset
 
@@ -180,7 +192,7 @@ def pairwise_rows(pairs: list[dict], tokenizer: Any, fmt: Any, *, use_margin: bo
                                 "packed_length": [len(c) + len(r) - shared_prefix_length(c, r) for c, r in both]}
     if use_margin:
         columns["margin"] = [float(p.get("margin", 0.0)) for p in pairs]
-    weights = example_weights(pairs, example_weight)
+    weights = example_weights(pairs, example_weight, single_annotator_weight)
     if weights is not None:
         columns["weight"] = weights
     return Dataset.from_dict(columns)

@@ -6,11 +6,13 @@
 
 Why not the `argilla` SDK for sync: it retries nothing, reports errors as tracebacks, reads ranking
 responses back without their ranks and writes discarded responses as `values: null`, which breaks every
-later read of the dataset (see ../../DESIGN.md). The wire format is the same, so datasets made here open
-in the SDK and the web UI unchanged.
+later read of the dataset (send `{}` instead; Argilla 2.8 is the last release). The wire format is the
+same, so datasets made here open in the SDK and the web UI unchanged.
 
 Transient failures (connection refused or reset, timeouts, 429, 502-504) are retried with exponential
-back-off up to `retry_max_s` in total: a server restarted within that window is picked up again. Everything
+back-off up to `retry_max_s` in total: a server restarted within that window is picked up again. Each wait
+is announced through `notify` (what failed, how long until the next try, when it gives up), so a restart
+is never silent; connecting times out after `CONNECT_TIMEOUT_S`, reading after `timeout_s`. Everything
 else fails at once: 401/403 (wrong key), 404 (the caller decides), 409/422 (the caller or the user decides),
 500 (the server's message is passed on). Secrets never appear in messages.
 """
@@ -26,6 +28,8 @@ from alignlab.annotation.errors import AnnotationError, AuthenticationFailed, Se
 TRANSIENT_STATUS = frozenset({429, 502, 503, 504})
 _FIRST_DELAY_S = 0.25
 _MAX_DELAY_S = 5.0
+CONNECT_TIMEOUT_S = 5.0  # a server that accepts no connection within this is down or unreachable
+_QUIET_BELOW_S = 1.0  # waits shorter than this are announced only once (the first retry)
 
 
 class ApiError(AnnotationError):
@@ -62,7 +66,7 @@ class ArgillaAPI:
 
     def __init__(self, url: str, api_key: str | None = None, *, token: str | None = None,
                  key_source: str = "the API key", timeout_s: float = 60.0, retry_max_s: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, notify: Callable[[str], None] | None = None):
         import requests
 
         self.url = url.rstrip("/")
@@ -70,6 +74,7 @@ class ArgillaAPI:
         self.timeout_s = timeout_s
         self.retry_max_s = retry_max_s
         self._sleep = sleep
+        self.notify = notify
         self._session = requests.Session()
         if api_key is not None:
             self._session.headers["X-Argilla-Api-Key"] = api_key
@@ -96,7 +101,7 @@ class ArgillaAPI:
     def clone(self) -> ArgillaAPI:
         """Another client for the same server and user, with its own connection (one per thread)."""
         twin = ArgillaAPI(self.url, key_source=self.key_source, timeout_s=self.timeout_s,
-                          retry_max_s=self.retry_max_s, sleep=self._sleep)
+                          retry_max_s=self.retry_max_s, sleep=self._sleep, notify=self.notify)
         twin._session.headers.update(self._session.headers)
         return twin
 
@@ -140,9 +145,11 @@ class ArgillaAPI:
 
         deadline = time.monotonic() + self.retry_max_s
         delay = _FIRST_DELAY_S
+        timeout = (min(CONNECT_TIMEOUT_S, self.timeout_s), self.timeout_s)
+        attempt = 0
         while True:
             try:
-                response = self._session.request(method, self.url + path, timeout=self.timeout_s, **kwargs)
+                response = self._session.request(method, self.url + path, timeout=timeout, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as err:
                 reason = _reason(err)
                 response = None
@@ -157,6 +164,11 @@ class ArgillaAPI:
                     f"no Argilla server answers at {self.url} ({reason}, retried for {self.retry_max_s:.0f} s); "
                     "start it with `alignlab annotate up` or fix server.url") from None
             self.retries += 1
+            attempt += 1
+            if self.notify is not None and (attempt == 1 or delay >= _QUIET_BELOW_S):
+                left = max(0.0, deadline - time.monotonic())
+                self.notify(f"{self.url} {method} {path.split('?')[0]}: {reason}; retrying in {delay:.1f} s "
+                            f"(giving up in {left:.0f} s, server.retry_max_s={self.retry_max_s:g})")
             self._sleep(delay)
             delay = min(delay * 2, _MAX_DELAY_S)
 

@@ -2,12 +2,16 @@
 
     summary = pull(config)
 
-Writes to `pull.output_dir` (default `preference_data/annotated/<dataset>/`), each file atomically:
+Writes to `pull.output_dir`, each file atomically. One rule for every template: a relative path, and the
+default `preference_data/annotated/<dataset>/`, are relative to the working folder (where the command
+runs, as `push.path` is), never to the alignlab installation:
 
     records.jsonl     canonical records in the template's output format (pairwise / ranking / ratings /
                       unpaired) with `agreement`, `annotators` and soft labels in `metadata`
     trl.jsonl         the same as TRL rows (rankings expanded to pairs, ratings paired by helpfulness)
-    annotations.jsonl every response: record, annotator, status, answers (raw, as Argilla stores them)
+    annotations.jsonl every response: record, annotator, status, answers (raw, as Argilla stores them) and
+                      `content`, the hash of the text that annotator was shown (see `push`: a record whose
+                      text changed after it was answered is a new version, with its own id and answers)
     agreement.json    dataset agreement per measure, per-annotator statistics, human win rates, counts
     SOURCE.md         where the data came from (server, workspace, dataset, template, time)
 
@@ -32,7 +36,7 @@ from alignlab.annotation.errors import RemovedAnnotator
 from alignlab.annotation.state import Paths, api_for, read_json, resolve_url, write_private_json
 from alignlab.annotation.stats import annotator_stats, dataset_agreement, human_win_rates
 from alignlab.annotation.templates import TEMPLATES
-from alignlab.annotation.templates.base import Annotation, Judged, read_hidden_info
+from alignlab.annotation.templates.base import Annotation, Judged, content_hash, read_hidden_info
 from alignlab.annotation.workspace import require_dataset, users_by_id, workspace_member_ids
 from alignlab.config.annotate import AnnotateConfig
 from alignlab.errors import ConfigError
@@ -239,7 +243,7 @@ def pull(config: AnnotateConfig, *, echo=print) -> PullSummary:
     section, options = config.dataset, config.pull
     template = TEMPLATES.get(section.template)()
     paths = Paths.of(config.server)
-    api = api_for(config.server)
+    api = api_for(config.server, echo=echo)
     try:
         workspace, dataset = require_dataset(api, section.workspace, section.name)
         users = users_by_id(api)
@@ -259,14 +263,20 @@ def pull(config: AnnotateConfig, *, echo=print) -> PullSummary:
     return summary
 
 
+def output_dir(config: AnnotateConfig) -> Path:
+    """Where the pull writes: `pull.output_dir`, else preference_data/annotated/<dataset>, relative to the
+    working folder."""
+    chosen = config.pull.output_dir or Path("preference_data") / "annotated" / config.dataset.name
+    return Path.cwd() / chosen.expanduser()
+
+
 def _write_outputs(config: AnnotateConfig, template, judged: list[Judged], url: str) -> PullSummary:
     from alignlab.data.io import write_jsonl
     from alignlab.data.trl_format import to_trl_rows
-    from alignlab.paths import preference_data_dir
     from alignlab.utils.io import atomic_write_json, atomic_write_text
 
     section, options = config.dataset, config.pull
-    out_dir = options.output_dir or preference_data_dir() / "annotated" / section.name
+    out_dir = output_dir(config)
     enough = [j for j in judged if len(j.submitted) >= options.min_responses]
     records = [r for r in (template.output(j, section) for j in enough) if r is not None]
     fmt = template.output_format
@@ -274,7 +284,7 @@ def _write_outputs(config: AnnotateConfig, template, judged: list[Judged], url: 
     write_jsonl(out_dir / "trl.jsonl", to_trl_rows(records, fmt, options.trl_style))
     write_jsonl(out_dir / "annotations.jsonl", (
         {"record": j.external_id, "annotator": a.user, "status": a.status, "values": a.values,
-         "order": j.info.get("order")} for j in judged for a in j.annotations))
+         "order": j.info.get("order"), "content": content_hash(j.fields)} for j in judged for a in j.annotations))
     agreement = dataset_agreement(template, section, enough)
     win_rates = human_win_rates(template, enough, resamples=options.bootstrap_resamples, seed=options.seed)
     responses = sum(len(j.annotations) for j in judged)

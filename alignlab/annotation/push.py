@@ -11,6 +11,14 @@
 4. Record the digest of every confirmed record in a ledger (`<state>/sync/.../push-ledger.jsonl`): a push
    re-run sends only records that are new or changed, so an interrupted push resumes where it stopped. A
    batch the server committed but could not confirm (killed mid-answer) is simply upserted again.
+
+Answers are never attached to text nobody saw. Every record carries a content hash of its fields (what
+annotators see) in its hidden metadata; before sending, the push compares it with the answered records on
+the server (submitted, discarded or draft responses). A record whose text changed under a known id is
+reported and, per `push.on_changed`, either published as a new version `<id>@<hash>` (the default: the old
+record keeps its text and its answers, the new one goes to the annotators' queue, and the pull writes each
+answer with the text it was given to), or the push stops with one line before anything is sent. The default
+follows what an Argilla user expects of a push: the new data lands and nothing already answered is lost.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from pathlib import Path
 
 from alignlab.annotation.state import Credentials, Paths, api_for, resolve_url
 from alignlab.annotation.templates import TEMPLATES, Template
-from alignlab.annotation.templates.base import Item, check_candidates, detect_format, item_from
+from alignlab.annotation.templates.base import Item, check_candidates, content_hash, detect_format, item_from
 from alignlab.annotation.workspace import ensure_annotators, ensure_dataset, ensure_workspace, question_ids
 from alignlab.config.annotate import AnnotateConfig
 from alignlab.errors import ConfigError, DataError
@@ -45,6 +53,7 @@ class PushSummary:
     new_annotators: list[str] = field(default_factory=list)
     password_file: str | None = None
     seconds: float = 0.0
+    versioned: dict[str, str] = field(default_factory=dict)  # changed answered record -> its new version
 
     @property
     def annotation_url(self) -> str:
@@ -55,6 +64,11 @@ class PushSummary:
         out = [f"dataset {self.dataset!r} ({verb}) in workspace {self.workspace!r}: {self.records} records; "
                f"sent {self.sent}, already there {self.skipped} ({self.seconds:.1f} s)",
                f"annotators open: {self.annotation_url}"]
+        if self.versioned:
+            shown = ", ".join(f"{old} -> {new}" for old, new in list(self.versioned.items())[:3])
+            more = f" and {len(self.versioned) - 3} more" if len(self.versioned) > 3 else ""
+            out.append(f"{len(self.versioned)} answered records changed text: published as new versions "
+                       f"({shown}{more}); their answers stay with the old text")
         if self.new_annotators:
             where = f" (initial passwords in {self.password_file}, readable by you only)" if self.password_file else ""
             out.append(f"new annotator accounts: {', '.join(self.new_annotators)}{where}")
@@ -98,6 +112,61 @@ def read_items(config: AnnotateConfig, template: Template) -> list[Item]:
     if not items:
         raise DataError(f"{path}: no records to push")
     return items
+
+
+def _with_content(payload: dict, external_id: str | None = None) -> dict:
+    """The payload with its content hash in the hidden metadata (and another external id for a version)."""
+    from alignlab.annotation.templates.base import HIDDEN_KEY, read_hidden_info
+
+    metadata = dict(payload.get("metadata") or {})
+    info = read_hidden_info(metadata)
+    info["content"] = content_hash(payload["fields"])
+    if external_id is not None:
+        info["version_of"] = payload["external_id"]
+    metadata[HIDDEN_KEY] = json.dumps(info, ensure_ascii=False, separators=(",", ":"))
+    return {**payload, "metadata": metadata, "external_id": external_id or payload["external_id"]}
+
+
+def answered_contents(api, dataset_id: str, page_size: int = 1000) -> dict[str, str]:
+    """external id -> content hash of every record someone answered (submitted, discarded or draft)."""
+    body = {"filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
+                                 "values": ["submitted", "discarded", "draft"]}]},
+            "sort": [{"scope": {"entity": "record", "property": "inserted_at"}, "order": "asc"}]}
+    out: dict[str, str] = {}
+    offset, total = 0, None
+    while total is None or offset < total:
+        page = api.post(f"/api/v1/datasets/{dataset_id}/records/search?offset={offset}&limit={page_size}", body)
+        total = page["total"]
+        for item in page["items"]:
+            record = item["record"]
+            out[record.get("external_id") or record["id"]] = content_hash(record.get("fields") or {})
+        if not page["items"]:
+            break
+        offset += len(page["items"])
+    return out
+
+
+def stale_versions(api, dataset_id: str, ready: list[dict], todo: list[int], policy: str,
+                   where: str) -> dict[str, str]:
+    """Records of `todo` whose text changed after they were answered: old id -> new version id. With
+    policy "refuse" a change stops the push (`AnnotationError`) before anything is sent."""
+    from alignlab.annotation.errors import AnnotationError
+
+    answered = answered_contents(api, dataset_id) if todo else {}
+    changed = {}
+    for i in todo:
+        ext = ready[i]["external_id"]
+        shown = answered.get(ext)
+        new = content_hash(ready[i]["fields"])
+        if shown is not None and shown != new:
+            changed[ext] = f"{ext}@{new[:10]}"
+    if changed and policy == "refuse":
+        names = ", ".join(repr(ext) for ext in list(changed)[:3]) + (" ..." if len(changed) > 3 else "")
+        raise AnnotationError(
+            f"{where}: {len(changed)} records changed text after annotators answered them ({names}); nothing "
+            "was sent. Set push.on_changed=new_version to publish the new text as new records (the answers stay "
+            "with the old text), or push the text that was answered")
+    return changed
 
 
 def record_digest(payload: dict) -> str:
@@ -163,7 +232,7 @@ def push(config: AnnotateConfig, *, echo=print) -> PushSummary:
     payloads = [p for item in items for p in template.records(item, section, config.push.seed)]
     paths = Paths.of(config.server)
     credentials = Credentials(config.server, paths)
-    api = api_for(config.server)
+    api = api_for(config.server, echo=echo)
     try:
         workspace = ensure_workspace(api, section.workspace)
         new_users = ensure_annotators(api, workspace["id"], config.annotators,
@@ -173,9 +242,16 @@ def push(config: AnnotateConfig, *, echo=print) -> PushSummary:
         ids = question_ids(api, dataset["id"])
         url = resolve_url(config.server, paths)
         ledger = Ledger(paths.sync(url, section.workspace, section.name) / LEDGER, dataset["id"])
-        ready = [_with_question_ids(p, ids) for p in payloads]
+        ready = [_with_content(_with_question_ids(p, ids)) for p in payloads]
+        todo = [i for i, p in enumerate(ready) if record_digest(p) not in ledger.done]
+        versioned = {} if created else stale_versions(
+            api, dataset["id"], ready, todo, config.push.on_changed,
+            f"dataset {section.name!r} in workspace {section.workspace!r}")
+        for i in todo:
+            if ready[i]["external_id"] in versioned:
+                ready[i] = _with_content(ready[i], versioned[ready[i]["external_id"]])
         digests = [record_digest(p) for p in ready]
-        todo = [i for i, digest in enumerate(digests) if digest not in ledger.done]
+        todo = [i for i in todo if digests[i] not in ledger.done]  # a version sent by an earlier push
         size = config.push.batch_size
         for start in range(0, len(todo), size):
             chunk = todo[start:start + size]
@@ -187,7 +263,7 @@ def push(config: AnnotateConfig, *, echo=print) -> PushSummary:
     generated = bool(new_users) and not _password_from_env(config)
     return PushSummary(url, section.workspace, section.name, dataset["id"], len(payloads), sent, skipped, created,
                        new_users, str(credentials.path) if generated else None,
-                       time.monotonic() - started)
+                       time.monotonic() - started, versioned)
 
 
 def _password_from_env(config: AnnotateConfig) -> bool:

@@ -9,7 +9,13 @@ judge arbitrary texts (a policy's generated candidates), not only pairs the rule
 
 - `keyword`:   how often the keyword ("please") occurs (more is better);
 - `sentiment`: positive words minus negative words (`synthetic.POSITIVE`, `synthetic.NEGATIVE`);
-- `longer`:    the number of sentences.
+- `longer`:    the number of sentences;
+- `fluent_sentiment`: what a reader of the stories prefers (`alignlab.rewards.fluency`): a positive tone
+  (+1, negative -1), minus word stuffing, repeated trigrams and bigrams no fluent text holds, so word lists
+  and "great great great" lose to a plain fluent answer. The demo's annotators follow this one: under
+  `sentiment` a policy wins by writing lists of positive words (a judge it can hack).
+
+`RULE_DATA` names the `alignlab.synthetic` pair set whose stories match a rule (the SFT data of a pipeline).
 
 Each rater sees the pair in a per-record presentation order (shuffled, recorded in `metadata.order` as the
 Argilla templates do). A rater with noise `noise` answers at random with that probability; with probability
@@ -60,6 +66,8 @@ def sentence_score(text: str) -> float:
 RULE_SCORES.register("keyword", keyword_score)
 RULE_SCORES.register("sentiment", sentiment_score)
 RULE_SCORES.register("longer", sentence_score)
+RULE_SCORES.register("fluent_sentiment", "alignlab.rewards.fluency:fluent_sentiment_score")
+RULE_DATA = {"fluent_sentiment": "sentiment"}  # rule -> synthetic pair set; others share their rule's name
 
 
 def rule_outcome(rule: str, first: Any, second: Any) -> float:

@@ -128,7 +128,7 @@ def human_win_rates(template: Template, judged: Sequence[Judged], *, resamples: 
     from alignlab.metrics.bootstrap import bootstrap_ci
 
     votes_of = getattr(template, "votes", None)
-    if votes_of is None or template.name != "pairwise":
+    if votes_of is None or template.output_format != "pairwise":  # pairwise and arabic_pairwise
         return []
     scores: dict[tuple[str, str], list[float]] = {}
     for record in judged:

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from alignlab import __version__
+from alignlab._version import __version__
 
 OVERRIDES_HELP = "Dotted config overrides, e.g. train.lr=1e-4 run.name=exp1."
 
@@ -35,7 +35,8 @@ def overrides_argument() -> list[str]:
 
 
 def quiet_transformers() -> None:
-    """No per-file progress bars in CLI output (this process is ours, so the global switch is fine)."""
-    from transformers.utils import logging as hf_logging
+    """No third-party progress bars, warnings or info logs in CLI output unless `alignlab -v` (this process is
+    ours, so the global switches are fine); see `alignlab.utils.progress.quiet_third_party`."""
+    from alignlab.utils.progress import quiet_third_party
 
-    hf_logging.disable_progress_bar()
+    quiet_third_party()

@@ -70,7 +70,7 @@ def status(config: Path | None = CONFIG_OPTION, overrides: list[str] = overrides
     """Show whether the server answers and which of its processes run; exit 1 when it does not answer."""
     from alignlab.annotation.server.launcher import status as current
 
-    result = current(_config(config, overrides).server)
+    result = current(_config(config, overrides).server, echo=typer.echo)
     for line in result.lines():
         typer.echo(line)
     if not result.healthy:

@@ -37,6 +37,8 @@ class Target(StrEnum):
 FORMAT_OPTION = typer.Option(DataFormat.pairwise, "--format", "-f", help="Record format of the input.")
 MAX_CHARS_OPTION = typer.Option(100_000, "--max-chars", min=0, help="Longest text a field may hold (0: no limit).")
 SPLIT_OPTION = typer.Option(None, "--split", help="Split of a datasets folder or hub dataset, e.g. train.")
+FROM_OPTION = typer.Option("auto", "--from", help="Row layout: auto (TRL rows detected row by row), trl (read every "
+                           "row as TRL's: implicit prompt, conversational, UltraFeedback), alignlab (as is).")
 ATTRIBUTES_OPTION = typer.Option(
     None, "--attributes", help="Ratings: comma-separated attribute names (default: the HelpSteer five)."
 )
@@ -68,11 +70,12 @@ def validate(
     attributes: str | None = ATTRIBUTES_OPTION,
     scale: str | None = SCALE_OPTION,
     split: str | None = SPLIT_OPTION,
+    origin: str = FROM_OPTION,
 ) -> None:
-    """Check every row; print one line per problem and a count, exit 1 if there are any."""
+    """Check every row; print one line per kind of problem (count, first lines, fix), exit 1 if any."""
     from alignlab.data.validation import validate_file
 
-    report = validate_file(path, fmt.value, split=split, max_problems=max_problems or None,
+    report = validate_file(path, fmt.value, split=split, max_problems=max_problems or None, origin=origin,
                            **_limits(max_chars, attributes, scale))
     for line in report.lines():
         typer.echo(line)
@@ -112,10 +115,11 @@ def convert(
     attributes: str | None = ATTRIBUTES_OPTION,
     scale: str | None = SCALE_OPTION,
     split: str | None = SPLIT_OPTION,
+    origin: str = FROM_OPTION,
 ) -> None:
     """Validate while streaming, drop duplicates and write; a bad row stops it and nothing is written."""
     from alignlab.data.convert import convert_file
 
-    summary = convert_file(source, output, to.value, fmt.value, dedupe=dedupe, split=split,
+    summary = convert_file(source, output, to.value, fmt.value, dedupe=dedupe, split=split, origin=origin,
                            **_limits(max_chars, attributes, scale))
     typer.echo(summary.line())

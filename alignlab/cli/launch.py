@@ -9,12 +9,16 @@ Only typer is imported at start-up; torch (to count GPUs) loads when the command
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
+
+from alignlab.cli._common import print_error
 
 HELP = ("Run a training command (rm train, train dpo|kto|ppo|grpo|rloo|...) on several processes with accelerate "
         "(DDP, DeepSpeed ZeRO-2/3, FSDP). Put the command after `--`. Counts come from flags, else WORLD_SIZE, "
@@ -51,6 +55,14 @@ def launch(
         typer.echo(shlex.join(argv))
         return
     sys.stdout.flush()
-    completed = subprocess.run(argv, check=False)
+    from alignlab.launch.failures import ERRORS_ENV, first_error
+
+    with tempfile.TemporaryDirectory(prefix="alignlab-launch-") as errors:  # private (0700): ranks' error lines
+        completed = subprocess.run(argv, check=False, env={**os.environ, ERRORS_ENV: errors})
+        failure = first_error(Path(errors))
+    if failure is not None:  # every rank stopped on the same line, or one did and the others followed
+        print_error(failure[0])
+        raise typer.Exit(failure[1])
     if completed.returncode:
+        print_error(f"the launched command failed (exit code {completed.returncode}); its output is above")
         raise typer.Exit(completed.returncode)

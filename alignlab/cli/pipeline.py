@@ -33,6 +33,14 @@ def print_result(result) -> None:  # noqa: ANN001 - a PipelineResult
             win = rule["win_rate"]
             typer.echo(f"  {record['key']}: rule win rate vs baseline {win['value']:.3f} "
                        f"[{win['low']:.3f}, {win['high']:.3f}] over {win['n']} held-out prompts")
+            quality, base = rule.get("quality") or {}, rule.get("baseline_quality") or {}
+            if quality.get("distinct_2") and base.get("distinct_2"):
+                typer.echo(f"    distinct-2 {quality['distinct_2']['value']:.3f} (baseline "
+                           f"{base['distinct_2']['value']:.3f}), reference perplexity "
+                           f"{quality['reference_perplexity']['value']:.2f} (baseline "
+                           f"{base['reference_perplexity']['value']:.2f})")
+            for reason in (rule.get("guard") or {}).get("reasons") or []:
+                typer.echo(f"    FLAGGED ({rule['guard']['action']}): {reason}")
     if result.report:
         typer.echo(f"report: {result.report}")
 

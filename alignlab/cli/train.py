@@ -77,14 +77,13 @@ def kto(
 
 def _online(kind: str, config: Path, overrides: list[str] | None, force: bool) -> None:
     """Load an online-RL config, train, print the held-out reward before and after and the largest KL."""
-    import importlib
+    from alignlab.config import load_config
+    from alignlab.methods import METHODS
 
-    from alignlab.config import CONFIGS, load_config
-
-    resolved = load_config(config, CONFIGS.get(kind), overrides or [])
+    method = METHODS.get(kind)
+    resolved = load_config(config, method.config_class(), overrides or [])
     quiet_transformers()
-    train = getattr(importlib.import_module(f"alignlab.algorithms.{kind}"), f"train_{kind}")
-    run = train(resolved, force=force, echo=typer.echo)
+    run = method.train_function()(resolved, force=force, echo=typer.echo)
     summary = run.summary() or {}
     before, after, kl = summary.get("eval_before") or {}, summary.get("eval") or {}, summary.get("kl") or {}
     typer.echo(f"\nrun directory: {run.dir}")

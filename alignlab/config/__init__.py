@@ -6,32 +6,22 @@
 
 from alignlab.config.base import DataSection, ModelSection, RunSection, StrictModel, TrainSection
 from alignlab.config.loader import dump_yaml, load_config, parse_yaml_value
+from alignlab.methods import METHODS
 from alignlab.registry import Registry
 
 CONFIGS: Registry[type[StrictModel]] = Registry("config kind")
 CONFIGS.register("demo", "alignlab.config.schemas:DemoConfig")
 CONFIGS.register("tiny_model", "alignlab.config.schemas:TinyModelConfig")
-CONFIGS.register("rm", "alignlab.config.rm:RMConfig")
 CONFIGS.register("annotate", "alignlab.config.annotate:AnnotateConfig")
-CONFIGS.register("dpo", "alignlab.config.dpo:DPOConfig")
-CONFIGS.register("kto", "alignlab.config.dpo:KTOConfig")
 CONFIGS.register("eval", "alignlab.config.eval:EvalConfig")
 CONFIGS.register("accelerate", "alignlab.config.launch:AccelerateConfig")
-CONFIGS.register("ppo", "alignlab.config.online:PPOConfig")
-CONFIGS.register("grpo", "alignlab.config.online:GRPOConfig")
-CONFIGS.register("rloo", "alignlab.config.online:RLOOConfig")
 CONFIGS.register("pipeline", "alignlab.config.pipeline:PipelineConfig")
-CONFIGS.register("pretrain", "alignlab.config.lifecycle:PretrainConfig")
-CONFIGS.register("cpt", "alignlab.config.lifecycle:CPTConfig")
-CONFIGS.register("sft", "alignlab.config.lifecycle:SFTConfig")
-CONFIGS.register("external", "alignlab.config.lifecycle:ExternalConfig")
+for _name in METHODS:  # every training method's config is a config kind (`alignlab config schema NAME`)
+    CONFIGS.register(_name, METHODS.get(_name).config)
 
 # Which config kind a shipped YAML under configs/ is: by its folder, or by its own name at the top level.
-CONFIG_KIND_BY_FOLDER = {"annotate": "annotate", "rm": "rm", "dpo": "dpo", "kto": "kto", "eval": "eval",
-                         "pretrain": "pretrain", "cpt": "cpt", "sft": "sft", "external": "external",
-                         "pipelines": "pipeline"}
-CONFIG_KIND_BY_FOLDER.update({"ppo": "ppo", "grpo": "grpo", "rloo": "rloo"})
-CONFIG_KIND_BY_FOLDER["accelerate"] = "accelerate"
+CONFIG_KIND_BY_FOLDER = {"annotate": "annotate", "eval": "eval", "pipelines": "pipeline", "accelerate": "accelerate",
+                         **{name: name for name in METHODS}}
 CONFIG_KIND_BY_FILE = {"demo.yaml": "demo"}
 
 
@@ -42,7 +32,23 @@ def kind_for_path(relative_path: str) -> str | None:
         return CONFIG_KIND_BY_FILE.get(parts[0])
     return CONFIG_KIND_BY_FOLDER.get(parts[0])
 
+# Every stage's config class, importable from here (`from alignlab.config import DPOConfig`), loaded on first use
+# through the CONFIGS registry so that this package stays light and a class may move between modules.
+CONFIG_CLASSES = {"DPOConfig": "dpo", "KTOConfig": "kto", "RMConfig": "rm", "PPOConfig": "ppo", "GRPOConfig": "grpo",
+                  "RLOOConfig": "rloo", "SFTConfig": "sft", "PretrainConfig": "pretrain", "CPTConfig": "cpt",
+                  "ExternalConfig": "external", "EvalConfig": "eval", "PipelineConfig": "pipeline",
+                  "DemoConfig": "demo", "AnnotateConfig": "annotate", "TinyModelConfig": "tiny_model",
+                  "AccelerateConfig": "accelerate"}
+
+
+def __getattr__(name: str):
+    if name in CONFIG_CLASSES:
+        return CONFIGS.get(CONFIG_CLASSES[name])
+    raise AttributeError(f"module 'alignlab.config' has no attribute {name!r}")
+
+
 __all__ = [
+    *CONFIG_CLASSES,
     "CONFIGS",
     "DataSection",
     "ModelSection",

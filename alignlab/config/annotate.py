@@ -20,7 +20,7 @@ from pydantic import Field, model_validator
 from alignlab.config.base import StrictModel
 from alignlab.data.records import DEFAULT_ATTRIBUTES
 
-TemplateName = Literal["pairwise", "ranking", "ratings", "binary", "safety"]
+TemplateName = Literal["pairwise", "ranking", "ratings", "binary", "safety", "arabic_pairwise"]
 # Argilla accepts names with letters, digits, dashes and underscores.
 ARGILLA_NAME = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
 USERNAME = r"^[a-z0-9][a-z0-9_-]*$"
@@ -59,7 +59,8 @@ class ServerSection(StrictModel):
 class DatasetSection(StrictModel):
     name: str = Field(..., pattern=ARGILLA_NAME, description="Dataset name in Argilla.")
     workspace: str = Field("alignlab", pattern=ARGILLA_NAME)
-    template: TemplateName = Field("pairwise", description="pairwise | ranking | ratings | binary | safety.")
+    template: TemplateName = Field("pairwise", description="pairwise | ranking | ratings | binary | safety | "
+                                                              "arabic_pairwise.")
     guidelines: str | None = Field(None, description="Annotation guidelines (Markdown); default: the template's.")
     min_submitted: int = Field(1, ge=1, description="Submitted responses a record needs to leave the queue "
                                                     "(overlap: 2 or more gives agreement statistics).")
@@ -89,11 +90,16 @@ class PushSection(StrictModel):
     limit: int | None = Field(None, ge=1, description="Push only the first N records.")
     seed: int = Field(0, ge=0, description="Seed of the per-record response order (position-bias control).")
     batch_size: int = Field(500, ge=1, le=500, description="Records per request (the server takes at most 500).")
+    on_changed: Literal["new_version", "refuse"] = Field(
+        "new_version", description="A record whose text changed after annotators answered it (same id): "
+        "new_version publishes the new text as a new record `<id>@<hash>` and keeps the old answers with the "
+        "old text; refuse stops the push before anything is sent.")
 
 
 class PullSection(StrictModel):
     output_dir: Path | None = Field(None, description="Where annotated data goes (default: "
-                                                      "preference_data/annotated/<dataset name>).")
+                                                      "preference_data/annotated/<dataset name>); relative "
+                                                      "paths start at the working folder, for every template.")
     min_responses: int = Field(1, ge=1, description="Records with fewer submitted responses are left out.")
     removed_annotators: Literal["error", "skip", "keep"] = Field(
         "error", description="Responses by users who are no longer annotators: stop, drop them, or count them.")

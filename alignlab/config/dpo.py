@@ -34,7 +34,8 @@ class WeightingSection(StrictModel):
 
     - agreement: w = 2a - 1 clipped to [0, 1] (a = share of annotators who agreed with the label; a split
       vote gives 0, a unanimous one 1). With mode label_smoothing this is e = 1 - a, the chance the label is
-      wrong under a majority vote.
+      wrong under a majority vote. A record one annotator labelled (agreement null, `annotators` of one)
+      gets w = `single_annotator_weight`.
     - margin: w = margin / the largest margin in the training split.
     - weight: the record's own `weight` (used as is as a loss weight; clipped to [0, 1] for label smoothing).
     A record without the field gets w = 1; a training split where no record has it is an error.
@@ -45,6 +46,9 @@ class WeightingSection(StrictModel):
         "loss_weight", description="loss_weight: loss_i * w_i (mean over the batch); label_smoothing: "
         "e_i = (1 - w_i) / 2, for loss types that read label smoothing (sigmoid = cDPO, robust).")
     max_label_smoothing: float = Field(0.4, ge=0.0, lt=0.5, description="Cap on e_i (robust divides by 1 - 2e).")
+    single_annotator_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="source agreement: w of a record one annotator labelled (agreement "
+        "null): half the trust of a unanimous panel by default.")
 
 
 class PreferenceDataSection(DataSection):
@@ -96,13 +100,13 @@ class TinyPolicySection(StrictModel):
 class EvalSection(StrictModel):
     at_checkpoints: bool = Field(True, description="Evaluate on the held-out split at every checkpoint.")
     hooks: list[str] = Field(default_factory=list, description="Extra evaluations run at every checkpoint and "
-                             "at the end, by name from alignlab.algorithms.dpo.CHECKPOINT_HOOKS.")
+                             "at the end, by name from alignlab.hooks.CHECKPOINT_HOOKS.")
 
     @field_validator("hooks")
     @classmethod
     def _known_hooks(cls, hooks: list[str]) -> list[str]:
         if hooks:
-            from alignlab.algorithms.dpo import CHECKPOINT_HOOKS
+            from alignlab.hooks import CHECKPOINT_HOOKS
 
             for name in hooks:
                 _check_name(CHECKPOINT_HOOKS, name)

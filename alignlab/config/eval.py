@@ -17,18 +17,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from alignlab.config.base import ModelSection, RunSection, StrictModel
+from alignlab.config.base import ModelSection, RunSection, StrictModel, refuse_renamed
+from alignlab.data.prompts import CHAT_TEMPLATE_HELP, ChatTemplateMode
 from alignlab.errors import AlignlabError
 
 
 def _check(registry_path: str, name: str) -> str:
-    import importlib
+    from alignlab.registry import registry_at
 
-    module, _, attr = registry_path.partition(":")
     try:
-        return getattr(importlib.import_module(module), attr).check(name)
+        return registry_at(registry_path).check(name)
     except AlignlabError as err:  # UnknownNameError: reported by pydantic with the key and the file line
         raise ValueError(str(err)) from None
 
@@ -61,12 +61,12 @@ class EvalSection(StrictModel):
     def _valid_options(cls, options: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         from pydantic import ValidationError
 
-        from alignlab.eval.suite import SUITES
+        from alignlab.registry import registry_at
 
         for name, settings in options.items():
             _check("alignlab.eval.suite:SUITES", name)
             try:
-                SUITES.get(name).Options.model_validate(settings or {})
+                registry_at("alignlab.eval.suite:SUITES").get(name).Options.model_validate(settings or {})
             except ValidationError as err:
                 first = err.errors()[0]
                 key = ".".join(str(p) for p in first["loc"])
@@ -79,9 +79,16 @@ class GenerationSection(StrictModel):
     max_new_tokens: int = Field(64, ge=1)
     temperature: float = Field(0.0, ge=0.0, description="0 = greedy (deterministic).")
     top_p: float = Field(1.0, gt=0.0, le=1.0)
-    use_chat_template: bool = Field(True, description="Format prompts with the tokenizer's chat template.")
+    chat_template: ChatTemplateMode = Field(
+        "always", description="How prompts are formatted (alignlab.data.prompts): " + CHAT_TEMPLATE_HELP)
     system_prompt: str | None = None
     judge_max_new_tokens: int = Field(256, ge=1, description="Answer length of a causal-LM judge.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return refuse_renamed(data, {"use_chat_template": "chat_template: always | auto | never (true was always, "
+                                                           "false was never)"})
 
     @field_validator("engine")
     @classmethod
@@ -90,7 +97,8 @@ class GenerationSection(StrictModel):
 
 
 class RefusalSection(StrictModel):
-    classifier: str = Field("string_match", description="string_match (phrase lists) or judge (the --judge model).")
+    classifier: str = Field("refusal", description="refusal (the trained, language-aware judge), string_match "
+                                                   "(phrase lists) or judge (the --judge model).")
 
     @field_validator("classifier")
     @classmethod

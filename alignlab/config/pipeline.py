@@ -33,11 +33,14 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alignlab.config.base import RunSection, StrictModel
+from alignlab.methods import METHODS
 
 STAGE_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"
-StageKindName = Literal["tiny_model", "pretrain", "cpt", "sft", "external", "generate", "annotate", "rm", "dpo",
-                        "kto", "ppo", "grpo", "eval", "report"]
-PER_ROUND_KINDS = frozenset({"generate", "annotate", "rm", "dpo", "kto", "ppo", "grpo", "eval"})
+# Stage kinds: the feedback loop's own kinds plus every training method of the registry (alignlab.methods).
+_LOOP_KINDS = ("tiny_model", "generate", "annotate", "eval", "report")
+StageKindName = Literal[tuple(sorted({*_LOOP_KINDS, *METHODS}))]  # type: ignore[valid-type]
+PER_ROUND_KINDS = frozenset({"generate", "annotate", "eval",
+                             *(name for name in METHODS if METHODS.get(name).family != "lifecycle")})
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -76,6 +79,8 @@ class PipelineConfig(StrictModel):
     rule: str = Field("sentiment", description="Hidden preference rule of simulated annotators and of the rule "
                       "win rate: keyword, sentiment or longer (alignlab.annotation.simulated).")
     stages: list[StageSpec] = Field(..., min_length=1)
+    report_to: list[str] = Field(default_factory=list, description="Trackers for every training stage (a stage's "
+                                 "own train.report_to wins); each stage is one tracker run, grouped by run.name.")
 
     @field_validator("rounds")
     @classmethod
@@ -87,11 +92,10 @@ class PipelineConfig(StrictModel):
     @field_validator("rule")
     @classmethod
     def _rule(cls, value: str) -> str:
-        from alignlab.annotation.simulated import RULE_SCORES
-        from alignlab.registry import UnknownNameError
+        from alignlab.registry import UnknownNameError, registry_at
 
         try:
-            return RULE_SCORES.check(value)
+            return registry_at("alignlab.annotation.simulated:RULE_SCORES").check(value)
         except UnknownNameError as err:
             raise _invalid(str(err)) from None
 

@@ -4,7 +4,7 @@
     model: {name_or_path: tiny:nano}          # hub id, local folder, or tiny:<size> (built offline on first use)
     data:  {path: preference_data/hh_rlhf_harmless/train.jsonl, eval_path: .../test.jsonl, max_length: 512}
     train: {lr: 1e-4, batch_size: 8, epochs: 1}
-    rm:    {type: bradley_terry, template: auto, lora: {r: 16}}
+    rm:    {type: bradley_terry, chat_template: auto, lora: {r: 16}}
 
 Sections `run`, `model` and `train` are the shared ones (`alignlab.config.base`); `data` adds what reward
 models need (a held-out file, the ratings scale) and `rm` holds the method. Cross-field rules (attributes for
@@ -15,11 +15,12 @@ model is loaded.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from alignlab.config.base import DataSection, ModelSection, RunSection, StrictModel, TrainSection
+from alignlab.config.base import DataSection, ModelSection, RunSection, StrictModel, TrainSection, refuse_renamed
+from alignlab.data.prompts import CHAT_TEMPLATE_HELP, ChatTemplateMode
 
 RMType = Literal["bradley_terry", "multi_attribute", "ensemble"]
 MemberType = Literal["bradley_terry", "multi_attribute"]
@@ -54,12 +55,15 @@ class LoraSection(StrictModel):
 
 class RMSection(StrictModel):
     type: RMType = "bradley_terry"
-    template: Literal["auto", "chat", "plain"] = Field(
-        "auto", description="chat: the tokenizer's chat template; plain: prompt + response + eos; auto: chat when "
-                            "the tokenizer has a template. Stored with the model and reused for scoring.")
+    chat_template: ChatTemplateMode = Field(
+        "auto", description=CHAT_TEMPLATE_HELP + " The plain form is prompt + response + eos. The choice is stored "
+                            "with the model and reused for scoring.")
     use_margin: bool = Field(False, description="Use each pair's `margin` in the Bradley-Terry loss.")
     example_weight: Literal["none", "weight", "agreement"] = Field(
         "weight", description="Per-pair loss weight: the record's `weight`, its annotator `agreement`, or none.")
+    single_annotator_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="example_weight agreement: the weight of a pair one annotator labelled "
+        "(agreement null); a unanimous panel's pair weighs 1.")
     center_rewards_coefficient: float | None = Field(None, ge=0, description="Reward centring (0.01 recommended).")
     attributes: list[str] = Field(default_factory=list, description="Output names for multi_attribute.")
     attribute_weights: dict[str, float] = Field(
@@ -109,6 +113,12 @@ class RMSection(StrictModel):
         if self.attribute_weights:
             return {name: self.attribute_weights.get(name, 0.0) for name in self.attributes}
         return {name: 1.0 / len(self.attributes) for name in self.attributes}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return refuse_renamed(data, {"template": "chat_template: auto | always | never (chat was always, plain "
+                                                 "was never)"})
 
 
 class RMConfig(StrictModel):

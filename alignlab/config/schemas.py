@@ -49,7 +49,8 @@ class DemoConfig(StrictModel):
 
     run: RunSection = Field(default_factory=lambda: RunSection(name="demo", threads=1))
     rounds: int = Field(2, ge=1, description="Feedback rounds.")
-    rule: Literal["keyword", "sentiment", "longer"] = Field("sentiment", description="The annotators' hidden rule.")
+    rule: Literal["keyword", "sentiment", "longer", "fluent_sentiment"] = Field(
+        "fluent_sentiment", description="The annotators' hidden rule (alignlab.annotation.simulated).")
     tiny_model: TinyModelConfig = Field(default_factory=lambda: TinyModelConfig(max_position_embeddings=512))
     annotation: DemoAnnotators = Field(default_factory=DemoAnnotators)
     sizes: DemoSizes = Field(default_factory=DemoSizes)

@@ -31,7 +31,12 @@ rows with exact duplicates counted once, i.e. over what `alignlab data convert` 
 - `ranking`: `responses_per_row` stats, `rows_with_ties`, `implied_pairs`.
 - `agreement`: stats of `agreement`, `histogram` (10 bins over 0..1), `low_agreement_share` (< 0.6);
   `annotators`: `{distinct, top: [[name, rows], ...]}`; `margins`: stats of `margin`.
-- `breakdown`: `{"source": [...], "category": [...]}`, each entry `{name, rows, share, chosen_longer_share}`.
+- `breakdown`: `{"source": [...], "category": [...], "language": [...], "dialect": [...]}`, each entry
+  `{name, rows, share, chosen_longer_share}`. `language` is the prompt's script (`ar`, `en`, `other`;
+  `alignlab.data.dialect.language_of`); `dialect` is, for Arabic prompts, the dialect the shipped classifier
+  (`alignlab.data.dialect`, trained on ArSarcasm-v2; its held-out accuracy is in `dialect_classifier`) reads
+  in the prompt: msa, egypt, gulf, levant, magreb. `dialect_classifier`: that card's held-out numbers, or
+  null when no prompt is Arabic.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from itertools import combinations
 from typing import Any
 
 from alignlab.data.dedupe import dedupe_key_function, near_key
+from alignlab.data.dialect import dialect_classifier, language_of
 from alignlab.data.io import iter_rows
 from alignlab.data.records import FORMATS, text_of
 from alignlab.data.validation import Problem, RowChecker
@@ -82,7 +88,7 @@ class _Audit:
         self.agreement = array("d")
         self.margins = array("d")
         self.annotators = Counter()
-        self.groups: dict[str, dict[str, Counter]] = {"source": {}, "category": {}}
+        self.groups: dict[str, dict[str, Counter]] = {"source": {}, "category": {}, "language": {}, "dialect": {}}
 
     def invalid(self, path: str, line: int, problems: list[tuple[str, str]]) -> None:
         self.invalid_rows += 1
@@ -96,8 +102,8 @@ class _Audit:
         self.prompts.add(hash(text_of(prompt)))
         if isinstance(prompt, list) and sum(m.get("role") == "user" for m in prompt) > 1:
             self.multi_turn += 1
-        groups = [self.groups[name].setdefault(str(row.get(name) or "(none)"), Counter())
-                  for name in ("source", "category")]
+        names = {"source": row.get("source"), "category": row.get("category"), **_language_and_dialect(prompt)}
+        groups = [self.groups[name].setdefault(str(value or "(none)"), Counter()) for name, value in names.items()]
         for group in groups:
             group["rows"] += 1
         getattr(self, f"_add_{self.format}")(row, groups)
@@ -182,6 +188,13 @@ class _Audit:
             self.margins.append(float(row["margin"]))
         for name in row.get("annotators") or ():
             self.annotators[name] += 1
+
+
+def _language_and_dialect(prompt: Any) -> dict[str, str | None]:
+    """The prompt's script and, for Arabic, its dialect (the classifier loads only when Arabic appears)."""
+    text = text_of(prompt)
+    language = language_of(text)
+    return {"language": language, "dialect": dialect_classifier().predict([text])[0] if language == "ar" else None}
 
 
 def audit_file(path: str | os.PathLike, fmt: str = "pairwise", *, split: str | None = None,

@@ -139,6 +139,19 @@ def _agreement(audit: Any) -> dict | None:
             "low_agreement_share": low / len(values)}
 
 
+def _dialect_card(audit: Any) -> dict | None:
+    """The dialect classifier's held-out numbers, when some prompt was Arabic (so the breakdown used it)."""
+    if not set(audit.groups["dialect"]) - {"(none)"}:
+        return None
+    from alignlab.data.dialect import dialect_classifier
+
+    card = dialect_classifier().card
+    heldout = card["heldout"]
+    return {"model": card["model"], "data": card["data"], "accuracy": heldout["accuracy"], "ci95": heldout["ci95"],
+            "macro_f1": heldout["macro_f1"], "majority_baseline": heldout["majority_baseline"],
+            "per_dialect_recall": {k: v["recall"] for k, v in heldout["per_dialect"].items()}}
+
+
 def _breakdown(audit: Any, valid: int) -> dict:
     result = {}
     for name, groups in audit.groups.items():
@@ -154,6 +167,22 @@ def _breakdown(audit: Any, valid: int) -> dict:
     return result
 
 
+def _dialect_verdict(report: dict) -> str | None:
+    """One sentence on the dialect mix of the Arabic prompts, when there are enough of them to say something."""
+    read = {e["name"]: e["rows"] for e in report["breakdown"].get("dialect") or [] if e["name"] != "(none)"}
+    arabic = sum(read.values())
+    if arabic < 20:
+        return None
+    top, rows = max(read.items(), key=lambda item: item[1])
+    mix = ", ".join(f"{name} {percent(n / arabic)}" for name, n in sorted(read.items(), key=lambda i: -i[1]))
+    accuracy = (report.get("dialect_classifier") or {}).get("accuracy")
+    note = f" (a classifier's reading, held-out accuracy {accuracy:.2f})" if accuracy is not None else ""
+    if rows / arabic >= 0.8:
+        return (f"{percent(rows / arabic)} of the {arabic:,} Arabic prompts read as {top}{note}: other dialects are "
+                f"scarce ({mix}); a model trained on this data may serve them worse")
+    return f"Arabic prompts by dialect{note}: {mix}"
+
+
 def _verdicts(report: dict) -> list[str]:
     verdicts = []
     if report["invalid_rows"]:
@@ -165,7 +194,8 @@ def _verdicts(report: dict) -> list[str]:
                         "repeat an earlier row exactly; `alignlab data convert` drops them, keeping the first")
     if duplicates["near"]:
         verdicts.append(f"{duplicates['near']:,} rows are near duplicates of an earlier row (equal after "
-                        "case, punctuation and spacing are ignored); check whether they should count twice")
+                        "case, punctuation, spacing and Arabic spelling variants are ignored); check whether they "
+                        "should count twice")
     if report["length_bias"]:
         verdicts.append(length_verdict(report["length_bias"]))
     if report["position_bias"]:
@@ -178,6 +208,9 @@ def _verdicts(report: dict) -> list[str]:
             direction = "longer" if r > 0 else "shorter"
             verdicts.append(f"{attribute} ratings correlate with response length (r = {r:.2f}): raters "
                             f"rewarded {direction} answers, and a model trained on them will too")
+    dialect = _dialect_verdict(report)
+    if dialect:
+        verdicts.append(dialect)
     if report["agreement"]:
         stats = report["agreement"]
         verdicts.append(f"mean annotator agreement {stats['mean']:.2f}; {percent(stats['low_agreement_share'])} "
@@ -224,6 +257,7 @@ def build_report(audit: Any, path: str) -> dict:
         if audit.annotators else None,
         "margins": describe(audit.margins) if audit.margins else None,
         "breakdown": _breakdown(audit, valid),
+        "dialect_classifier": _dialect_card(audit),
     }
     report["verdicts"] = _verdicts(report)
     return report

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from alignlab.data.dedupe import dedupe_key_function
-from alignlab.data.io import encode_row, file_kind, iter_rows, write_jsonl_lines, write_rows
+from alignlab.data.io import encode_row, file_kind, write_jsonl_lines, write_rows
 from alignlab.data.records import canonicalize
 from alignlab.data.trl_format import to_trl, to_trl_rows
-from alignlab.data.validation import RowChecker
+from alignlab.data.validation import RowChecker, source_rows
 from alignlab.errors import DataError
 
 TARGETS = ("trl", "trl-conversational", "jsonl", "parquet", "csv")
@@ -54,7 +54,7 @@ class ConvertSummary:
 
 
 def valid_records(path: str | os.PathLike, fmt: str = "pairwise", *, dedupe: bool = True,
-                  summary: ConvertSummary | None = None, split: str | None = None,
+                  summary: ConvertSummary | None = None, split: str | None = None, origin: str = "auto",
                   **limits: Any) -> Iterator[dict]:
     """Stream valid records, stopping at the first bad row with `DataError`; drop exact duplicates."""
     checker = RowChecker(fmt, **limits)
@@ -63,7 +63,7 @@ def valid_records(path: str | os.PathLike, fmt: str = "pairwise", *, dedupe: boo
     seen: set[bytes] = set()
     rows_in = duplicates = 0
     try:
-        for line, row in iter_rows(path, split=split):
+        for line, row in source_rows(path, fmt, split=split, origin=origin):
             problems = check_fields(row)
             if not problems:
                 rows_in += 1
@@ -109,7 +109,7 @@ def _check_target(output: str | os.PathLike, to: str) -> str:
 
 
 def convert_file(source: str | os.PathLike, output: str | os.PathLike, to: str = "jsonl",
-                 fmt: str = "pairwise", *, dedupe: bool = True, split: str | None = None,
+                 fmt: str = "pairwise", *, dedupe: bool = True, split: str | None = None, origin: str = "auto",
                  **limits: Any) -> ConvertSummary:
     """Validate, dedupe and write `source` as `to` into `output` (atomically); see the module docstring.
 
@@ -121,7 +121,7 @@ def convert_file(source: str | os.PathLike, output: str | os.PathLike, to: str =
         raise DataError(f"{output}: output is the input file; write to another path")
     pair_options = {name: limits.pop(name) for name in ("weights", "min_gap", "best_vs_worst") if name in limits}
     summary = ConvertSummary(source=str(source), output=str(output), target=to)
-    records = valid_records(source, fmt, dedupe=dedupe, summary=summary, split=split, **limits)
+    records = valid_records(source, fmt, dedupe=dedupe, summary=summary, split=split, origin=origin, **limits)
     if to == "trl" and fmt == "pairwise" and kind == "jsonl":
         summary.rows_out = write_jsonl_lines(output, (_trl_standard_line(r) for r in records))
     elif to.startswith("trl"):

@@ -4,8 +4,9 @@
   and rejected). Only a 16-byte hash of each record is kept, so a million rows cost ~100 MB rather than a
   copy of the text. Ids, metadata and annotations are ignored: the same pair collected twice is one
   example counted twice.
-- *Near* duplicates are equal after `normalize_text` (Unicode NFKC, case-folded, punctuation removed,
-  whitespace collapsed): the same pair re-typed, re-cased or re-punctuated.
+- *Near* duplicates are equal after `normalize_text` (Unicode NFKC, case-folded, Arabic spelling variants
+  folded, punctuation removed, whitespace collapsed): the same pair re-typed, re-cased, re-punctuated or
+  written with another alef, taa marbuta or diacritics.
 
 The in-memory dedupe hash is xxHash3-128 (from `xxhash`, which `datasets` already requires; ~10x faster
 than BLAKE2b on short rows); it is never written anywhere, so it may differ from the stable BLAKE2b digest
@@ -16,9 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 
+from alignlab.data.arabic import fold
 from alignlab.data.records import CONTENT_FIELDS, content_key, text_of
 
 try:
@@ -47,10 +48,10 @@ def dedupe_key_function(fmt: str = "pairwise") -> Callable[[dict], bytes]:
 
 
 def normalize_text(text: str) -> str:
-    """Text reduced to what a reader would call "the same words": NFKC, case-folded, no punctuation,
-    single spaces."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(_PUNCTUATION.sub(" ", text).split())
+    """Text reduced to what a reader would call "the same words": NFKC, case-folded, Arabic spelling variants
+    folded (`alignlab.data.arabic.fold`: alef forms, alef maqsura, taa marbuta, diacritics, tatweel, digits),
+    no punctuation, single spaces."""
+    return " ".join(_PUNCTUATION.sub(" ", fold(text)).split())
 
 
 def near_key(record: dict, fmt: str = "pairwise") -> bytes:

@@ -21,25 +21,15 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
+from alignlab.data.rows import SURROGATE_REASON, RowError, encode_row, find_surrogate
 from alignlab.errors import DataError
 from alignlab.utils.io import atomic_output
 
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")
 
 
-class RowError(NamedTuple):
-    """A line that could not be decoded into a row (bad UTF-8, bad JSON)."""
-
-    field: str
-    reason: str
-
-
-# One compact encoder reused for every row: `json.dumps(..., ensure_ascii=False)` would build a new encoder
-# per call. ensure_ascii=False keeps non-English text readable and the files smaller.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
-encode_row = _ENCODER.encode
 _SCAN = json.JSONDecoder().scan_once  # the C scanner behind json.loads
 
 
@@ -60,7 +50,17 @@ def file_kind(path: str | os.PathLike) -> str:
 
 
 def iter_rows(path: str | os.PathLike, *, split: str | None = None) -> Iterator[tuple[int, Any]]:
-    """Stream `(line, row)` from any supported source; a missing or unreadable file raises `DataError`."""
+    """Stream `(line, row)` from any supported source; a missing or unreadable file raises `DataError`.
+
+    A relative path that does not exist here but names a shipped file (`preference_data/...`) reads the shipped
+    copy, so shipped configs work from any folder and from an installed wheel (`alignlab.paths.shipped_path`)."""
+    from alignlab.paths import shipped_path
+
+    path = shipped_path(path)
+    from alignlab.data.mixture import is_mixture, iter_mixture
+
+    if is_mixture(path):
+        return iter_mixture(path, iter_rows)
     kind = file_kind(path)
     if kind == "hf":
         from alignlab.data.tabular import iter_hf_rows
@@ -165,26 +165,6 @@ def _json_reason(err: ValueError, text: str) -> str:
     if err.pos >= end:
         return f"invalid JSON: {err.msg} at the end of the line (is the object cut short?)"
     return f"invalid JSON: {err.msg} at column {err.pos + 1}"
-
-
-SURROGATE_REASON = "holds a lone surrogate (an unpaired \\udXXX escape or invalid UTF-8), not writable text"
-
-
-def find_surrogate(value: Any, where: str = "<row>") -> str | None:
-    """The field path of the first string in `value` holding a lone surrogate, or None."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return where
-        return None
-    if isinstance(value, dict):
-        items = ((key if where == "<row>" else f"{where}.{key}", item) for key, item in value.items())
-    elif isinstance(value, list):
-        items = ((f"{where}[{index}]", item) for index, item in enumerate(value))
-    else:
-        return None
-    return next((found for path, item in items if (found := find_surrogate(item, path)) is not None), None)
 
 
 def _iter_json_array(path: str | os.PathLike, handle: IO[bytes]) -> Iterator[tuple[int, Any]]:

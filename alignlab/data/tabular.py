@@ -27,9 +27,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from alignlab.data.io import SURROGATE_REASON, RowError, atomic_output, encode_row, find_surrogate
 from alignlab.data.records import TEXT_FIELDS
+from alignlab.data.rows import SURROGATE_REASON, RowError, encode_row, find_surrogate
 from alignlab.errors import DataError
+from alignlab.utils.io import atomic_output
 
 JSON_FIELDS = ("metadata", "ratings", "responses", "ranks", "annotators")
 NUMBER_FIELDS = ("margin", "weight", "agreement")

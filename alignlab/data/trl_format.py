@@ -21,26 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from alignlab.data.prompts import ASSISTANT_TURN as _HH_ASSISTANT
+from alignlab.data.prompts import plain_prompt as _standard_prompt
+from alignlab.data.prompts import plain_response as _standard_response
 from alignlab.data.records import as_messages
 
-_SPEAKERS = {"system": "System", "user": "Human", "assistant": "Assistant"}
 TRL_STYLES = ("standard", "conversational")
-_HH_ASSISTANT = "\n\nAssistant:"
-
-
-def render_transcript(messages: list[dict]) -> str:
-    """Messages as an HH transcript: `"\\n\\nHuman: hi\\n\\nAssistant: hello"`."""
-    return "".join(f"\n\n{_SPEAKERS.get(m['role'], m['role'].title())}: {m['content']}" for m in messages)
-
-
-def _standard_prompt(prompt: Any) -> str:
-    return prompt if isinstance(prompt, str) else render_transcript(prompt) + "\n\nAssistant:"
-
-
-def _standard_response(response: Any) -> str:
-    if isinstance(response, str):
-        return response
-    return " " + "\n\n".join(m["content"] for m in response)
 
 
 def to_trl(record: dict, fmt: str = "pairwise", style: str = "standard") -> dict:
@@ -122,3 +108,52 @@ def from_trl(row: dict) -> tuple[str, dict]:
         return "pairwise", dict(row)
     prompt, chosen, rejected = extract_prompt(row["chosen"], row["rejected"])
     return "pairwise", {**row, "prompt": prompt, "chosen": chosen, "rejected": rejected}
+
+
+# -- TRL-shaped rows read by the CLI and the trainers (`alignlab data validate --from trl`, auto-detected) -----
+SOURCES = ("auto", "trl", "alignlab")
+
+
+def _is_conversation(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(m, dict) and "role" in m for m in value)
+
+
+def is_trl_shaped(row: Any) -> bool:
+    """A TRL row our record checks would reject for its shape alone: an implicit prompt (chosen/rejected with no
+    prompt, the trl-lib/ultrafeedback_binarized layout) or whole conversations as chosen/rejected beside a
+    prompt (the HuggingFaceH4/ultrafeedback_binarized layout, whose chosen starts with the user turn)."""
+    if not (isinstance(row, dict) and "chosen" in row and "rejected" in row):
+        return False
+    if "prompt" not in row:
+        return True
+    chosen = row["chosen"]
+    return _is_conversation(chosen) and chosen[0].get("role") != "assistant"
+
+
+def normalize_trl_row(row: dict) -> dict:
+    """A TRL-shaped row as an alignlab pairwise record: the shared leading turns become the prompt, the rest
+    the responses. The source's own prompt string (UltraFeedback) is dropped: the turns carry it. Raises
+    `ValueError` (with the reason) when chosen and rejected share no prompt."""
+    _fmt, record = from_trl({key: value for key, value in row.items() if key != "prompt"})
+    if not record["prompt"]:
+        raise ValueError("chosen and rejected share no leading prompt turn; give the prompt in a prompt field")
+    if "score_chosen" in row and "score_rejected" in row and "margin" not in row:
+        try:
+            record["margin"] = float(row["score_chosen"]) - float(row["score_rejected"])
+        except (TypeError, ValueError):
+            pass
+    return record
+
+
+def trl_rows(rows: Iterable[tuple[int, Any]], origin: str = "auto") -> Iterator[tuple[int, Any]]:
+    """`(line, row)` with TRL-shaped rows converted (`origin` auto: rows that look like TRL's; trl: every row,
+    a row that cannot be converted is passed on unchanged for the checks to name; alignlab: none)."""
+    if origin not in SOURCES:
+        raise ValueError(f"unknown data origin {origin!r}; choose one of {', '.join(SOURCES)}")
+    for line, row in rows:
+        if origin != "alignlab" and (is_trl_shaped(row) or (origin == "trl" and isinstance(row, dict))):
+            try:
+                row = normalize_trl_row(row)
+            except ValueError:
+                pass
+        yield line, row

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -292,14 +293,58 @@ class ValidationReport:
         return (f"{_plural(self.problem_count, 'problem')} in {_plural(self.rows, 'row')} "
                 f"({_plural(self.bad_rows, 'row')} affected)")
 
+    groups: dict[tuple[str, str], ProblemGroup] = field(default_factory=dict)
+
+    def add(self, problem: Problem) -> None:
+        """Count a problem: kept (up to max_problems) and grouped with others of its kind."""
+        self.problem_count += 1
+        if self.max_problems is None or len(self.problems) < self.max_problems:
+            self.problems.append(problem)
+        key = (problem.field, _DETAILS.sub("#", problem.reason))
+        group = self.groups.get(key)
+        if group is None:
+            self.groups[key] = ProblemGroup(problem)
+        else:
+            group.count += 1
+            if len(group.lines) < GROUP_LINES:
+                group.lines.append(problem.line)
+
     def lines(self) -> Iterator[str]:
-        """One line per problem kept, a note for any not kept, then the summary line."""
-        for problem in self.problems:
-            yield str(problem)
-        hidden = self.problem_count - len(self.problems)
+        """One line per kind of problem (a repeated mistake is one line: count, first lines, the fix), a note
+        for kinds not shown, then the summary line. `problems` keeps every problem for the Python API."""
+        shown = list(self.groups.values())
+        if self.max_problems is not None:
+            shown = shown[:self.max_problems]
+        for group in shown:
+            yield group.describe()
+        hidden = len(self.groups) - len(shown)
         if hidden:
-            yield f"... and {hidden:,} more problems not shown (raise --max-problems)"
+            yield f"... and {hidden:,} more kinds of problem not shown (raise --max-problems)"
         yield self.summary()
+
+
+GROUP_LINES = 5  # line numbers listed per kind of problem
+_DETAILS = re.compile(r"'[^']*'|\d+(?:\.\d+)?")  # quoted values and numbers differ between rows of one kind
+
+
+@dataclass
+class ProblemGroup:
+    """Problems of one kind: the first one (its reason says how to fix it), how many, their first lines."""
+
+    first: Problem
+    count: int = 1
+    lines: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.lines = [self.first.line]
+
+    def describe(self) -> str:
+        if self.count == 1:
+            return str(self.first)
+        more = ", ..." if self.count > len(self.lines) else ""
+        where = ", ".join(str(line) for line in self.lines)
+        return (f"{self.first.path}: {self.first.field}: {self.first.reason} "
+                f"({self.count:,} rows, lines {where}{more})")
 
 
 def validate_rows(rows: Iterable[tuple[int, Any]], path: str, fmt: str = "pairwise", *,
@@ -307,34 +352,47 @@ def validate_rows(rows: Iterable[tuple[int, Any]], path: str, fmt: str = "pairwi
     """Validate `(line, row)` pairs (from any reader) into a report; `limits` go to `RowChecker`."""
     checker = RowChecker(fmt, **limits)
     report = ValidationReport(path=path, format=fmt, max_problems=max_problems)
-    check, kept = checker.check, report.problems
+    check = checker.check
     for line, row in rows:
         report.rows += 1
         found = check(row, line)
         if found:
             report.bad_rows += 1
-            report.problem_count += len(found)
             for name, reason in found:
-                if max_problems is None or len(kept) < max_problems:
-                    kept.append(Problem(path, line, name, reason))
+                report.add(Problem(path, line, name, reason))
     return report
 
 
+def source_rows(path: str | os.PathLike, fmt: str, *, split: str | None = None,
+                origin: str = "auto") -> Iterator[tuple[int, Any]]:
+    """`iter_rows`, with TRL-shaped preference rows converted (`alignlab.data.trl_format.trl_rows`): `origin`
+    auto detects them row by row, trl converts every row it can, alignlab reads rows as they are."""
+    from alignlab.data.trl_format import SOURCES, trl_rows
+
+    if origin not in SOURCES:
+        raise DataError(f"--from {origin!r}: choose one of {', '.join(SOURCES)}")
+    rows = iter_rows(path, split=split)
+    return trl_rows(rows, origin) if fmt == "pairwise" and origin != "alignlab" else rows
+
+
 def validate_file(path: str | os.PathLike, fmt: str = "pairwise", *, split: str | None = None,
-                  max_problems: int | None = DEFAULT_MAX_PROBLEMS, **limits: Any) -> ValidationReport:
+                  max_problems: int | None = DEFAULT_MAX_PROBLEMS, origin: str = "auto",
+                  **limits: Any) -> ValidationReport:
     """Stream-validate a file (JSONL, CSV, Parquet, datasets folder); a missing file raises `DataError`.
 
-    `limits`: `max_chars`, `attributes`, `scale` (see `RowChecker`).
+    `limits`: `max_chars`, `attributes`, `scale` (see `RowChecker`); `origin`: see `source_rows`.
     """
     RowChecker(fmt, **limits)  # a bad format or limit fails before the file is opened
-    return validate_rows(iter_rows(path, split=split), str(path), fmt, max_problems=max_problems, **limits)
+    return validate_rows(source_rows(path, fmt, split=split, origin=origin), str(path), fmt,
+                         max_problems=max_problems, **limits)
 
 
 def iter_records(path: str | os.PathLike, fmt: str = "pairwise", *, split: str | None = None,
-                 **limits: Any) -> Iterator[tuple[int, dict]]:
-    """Stream `(line, record)` of valid rows; the first invalid row raises `DataError` naming its line."""
+                 origin: str = "auto", **limits: Any) -> Iterator[tuple[int, dict]]:
+    """Stream `(line, record)` of valid rows; the first invalid row raises `DataError` naming its line.
+    TRL-shaped rows are converted first (`source_rows`)."""
     checker = RowChecker(fmt, **limits)
-    for line, row in iter_rows(path, split=split):
+    for line, row in source_rows(path, fmt, split=split, origin=origin):
         found = checker.check(row, line)
         if found:
             name, reason = found[0]

@@ -53,13 +53,15 @@ class EvalContext:
     share_prefixes: bool = True
     engine: str = "hf"
     sampling: SamplingParams = field(default_factory=SamplingParams)
-    use_chat_template: bool = True
+    chat_template: str = "always"  # auto | always | never (alignlab.data.prompts)
     system_prompt: str | None = None
     judge_max_new_tokens: int = 256
     refusal_classifier: Any = "string_match"
     seed: int = 0
     data_dir: Path = field(default_factory=eval_data_dir)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # (model, prompts, completions) of every generate call: alignlab.eval.quality measures them per suite
+    generations: list[tuple[Any, list[str], list[Any]]] = field(default_factory=list, repr=False)
 
     # -- checks ----------------------------------------------------------------------------------------------
 
@@ -105,7 +107,7 @@ class EvalContext:
         if key not in self._cache:
             self._cache[key] = LanguageModel.load(
                 ref.name_or_path, device=self.device, batch_size=self.batch_size, max_length=self.max_length,
-                share_prefixes=self.share_prefixes, engine=self.engine, use_chat_template=self.use_chat_template,
+                share_prefixes=self.share_prefixes, engine=self.engine, chat_template=self.chat_template,
                 system_prompt=self.system_prompt, **ref.load_kwargs(),
             )
         return self._cache[key]
@@ -150,5 +152,7 @@ class EvalContext:
 
     def generate(self, lm: LanguageModel, conversations: Sequence[Messages]) -> list[str]:
         """One greedy (or configured) answer per conversation, through the model's rollout engine."""
-        completions = lm.generate(lm.chat_prompts(conversations), self.sampling)
+        prompts = lm.chat_prompts(conversations)
+        completions = lm.generate(prompts, self.sampling)
+        self.generations.append((lm, list(prompts), completions))
         return [completion.text for completion in completions]

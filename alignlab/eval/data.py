@@ -21,13 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from alignlab.errors import DataError
-from alignlab.paths import project_root
+from alignlab.paths import eval_data_dir
 
 RESTORE_HINT = "restore it with `git checkout -- eval_data` or rebuild with `python eval_data/build.py SOURCE_DIR`"
-
-
-def eval_data_dir() -> Path:
-    return project_root() / "eval_data"
 
 
 def suite_file(folder: str, name: str, data_dir: Path | None = None) -> Path:
@@ -89,12 +85,32 @@ def _check_fields(row: dict, required: Sequence[str], path: Path, number: int) -
         raise DataError(f"{path}:{number}: missing field {missing[0]!r}; {RESTORE_HINT}")
 
 
+def proportional_quotas(sizes: dict[Any, int], limit: int) -> dict[Any, int]:
+    """Rows per stratum for a sample of `limit`: each stratum's share of the whole, rounded by largest remainder
+    (Hamilton's method): floors first, then one more row to the strata with the largest fractional parts (ties
+    by stratum name). Quotas sum to `limit` and never exceed a stratum's size."""
+    total = sum(sizes.values())
+    exact = {name: limit * size / total for name, size in sizes.items()}
+    quotas = {name: min(sizes[name], int(value)) for name, value in exact.items()}
+    order = sorted(sizes, key=lambda name: (-(exact[name] - int(exact[name])), str(name)))
+    while sum(quotas.values()) < limit:
+        grew = False
+        for name in order:
+            if sum(quotas.values()) < limit and quotas[name] < sizes[name]:
+                quotas[name] += 1
+                grew = True
+        if not grew:
+            break
+    return quotas
+
+
 def subsample(rows: list[dict[str, Any]], limit: int | None, *, seed: int = 0, key: str = "id",
               strata: str | Callable[[dict], Any] | None = None) -> list[dict[str, Any]]:
     """At most `limit` rows, chosen by a SHA-256 of (seed, row key): stable, and independent of row order.
 
-    With `strata` (a field name or a function), rows are taken round-robin across strata so every stratum
-    keeps about its share. The result keeps the input order. `limit=None` returns the rows unchanged.
+    With `strata` (a field name or a function), each stratum gets its proportional share of `limit`, rounded by
+    largest remainder (`proportional_quotas`), so the sample keeps the set's mix (HarmBench at 100: copyright is
+    25 of 100 as it is 25% of the set). The result keeps the input order. `limit=None` returns the rows unchanged.
     """
     if limit is None or limit >= len(rows):
         return list(rows)
@@ -109,13 +125,7 @@ def subsample(rows: list[dict[str, Any]], limit: int | None, *, seed: int = 0, k
         groups: dict[Any, list[dict]] = defaultdict(list)
         for row in rows:
             groups[str(stratum(row))].append(row)
-        queues = [sorted(groups[name], key=rank) for name in sorted(groups)]
-        chosen = []
-        depth = 0
-        while len(chosen) < limit:
-            for queue in queues:
-                if depth < len(queue) and len(chosen) < limit:
-                    chosen.append(queue[depth])
-            depth += 1
+        quotas = proportional_quotas({name: len(group) for name, group in groups.items()}, limit)
+        chosen = [row for name in sorted(groups) for row in sorted(groups[name], key=rank)[:quotas[name]]]
     keep = {id(row) for row in chosen}
     return [row for row in rows if id(row) in keep]

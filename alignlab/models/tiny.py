@@ -371,7 +371,7 @@ def _versions() -> dict[str, str]:
     import torch
     import transformers
 
-    from alignlab import __version__
+    from alignlab._version import __version__
 
     return {
         "alignlab": __version__,

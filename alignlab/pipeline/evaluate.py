@@ -10,16 +10,22 @@ hidden preference says about the aligned policy, independent of the reward model
 
 Suites run through `alignlab.evaluate` (the eval folder is `<stage>/suites/`), with the stage's judge and
 baseline; `suites_config: configs/eval/standard.yaml` with `limit: 8` runs the standard bundle sub-sampled.
+
+Generation quality (`quality:`, `alignlab.pipeline.quality`): the same samples of both models give distinct-1/2,
+repetition, length, finished share, perplexity under the reference model and the sampled KL to it, each with
+a 95% interval, and the degeneration guard's verdict (`guard:` thresholds and action) that the runner acts on.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
 from alignlab.config.base import StrictModel
+from alignlab.pipeline.quality import QualityOptions
 
 
 class RuleWinRateOptions(StrictModel):
@@ -38,10 +44,25 @@ class EvalOptions(StrictModel):
     exclude: list[str] = Field(default_factory=list, description="Suites of suites_config to leave out.")
     limit: int | None = Field(None, ge=1, description="Examples per suite (overrides the config's eval.limit).")
     batch_size: int = Field(32, ge=1)
+    quality: QualityOptions = Field(default_factory=QualityOptions, description="Generation quality of the "
+                                    "policy and the baseline, and the degeneration guard (alignlab.pipeline.quality).")
 
 
-def generate_answers(model_path: str, prompts: list[str], options: RuleWinRateOptions, seed: int,
-                     batch_size: int) -> list[list[str]]:
+@dataclass
+class Sampled:
+    """One model's sampled answers to the held-out prompts: texts per prompt, plus what quality metrics need."""
+
+    answers: list[list[str]]
+    prompts: list[str]               # the held-out prompt of each completion (prompt-major)
+    prompt_ids: list[list[int]]      # chat-formatted prompt ids, one per completion
+    completion_ids: list[list[int]]
+    finished: list[bool]
+    tokenizer: Any = None
+    model: Any = None
+
+
+def sample_answers(model_path: str, prompts: list[str], options: RuleWinRateOptions, seed: int,
+                   batch_size: int) -> Sampled:
     from alignlab.backends.rollout import ROLLOUT_ENGINES, SamplingParams
     from alignlab.models import load_causal_lm, load_tokenizer
     from alignlab.pipeline.candidates import chat_prompts
@@ -51,8 +72,19 @@ def generate_answers(model_path: str, prompts: list[str], options: RuleWinRateOp
     engine = ROLLOUT_ENGINES.get("hf")(model, tokenizer, batch_size=batch_size)
     n = options.samples if options.temperature > 0 else 1
     sampling = SamplingParams(max_new_tokens=options.max_new_tokens, temperature=options.temperature, n=n, seed=seed)
-    completions = engine.generate(chat_prompts(tokenizer, prompts), sampling)
-    return [[c.text.strip() for c in completions[i * n:(i + 1) * n]] for i in range(len(prompts))]
+    texts = chat_prompts(tokenizer, prompts)
+    completions = engine.generate(texts, sampling)
+    prompt_ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
+    return Sampled(answers=[[c.text.strip() for c in completions[i * n:(i + 1) * n]] for i in range(len(prompts))],
+                   prompts=[prompts[c.prompt_index] for c in completions],
+                   prompt_ids=[list(prompt_ids[c.prompt_index]) for c in completions],
+                   completion_ids=[list(c.token_ids) for c in completions],
+                   finished=[c.finish_reason == "stop" for c in completions], tokenizer=tokenizer, model=model)
+
+
+def generate_answers(model_path: str, prompts: list[str], options: RuleWinRateOptions, seed: int,
+                     batch_size: int) -> list[list[str]]:
+    return sample_answers(model_path, prompts, options, seed, batch_size).answers
 
 
 def rule_win_rate(rule: str, model_answers: list[list[str]], baseline_answers: list[list[str]], *,
@@ -94,28 +126,63 @@ def _rule_section(context: Any, options: EvalOptions, model: str, baseline: str,
     prompts = [p["prompt"] for p in held_out]
     seed = context.pipeline.run.seed  # the same sampling seed for every round and both models
     context.echo(f"rule win rate: {model} vs {baseline} on {len(prompts)} held-out prompts")
-    mine = generate_answers(model, prompts, section, seed, options.batch_size)
-    theirs = generate_answers(baseline, prompts, section, seed, options.batch_size)
-    result = rule_win_rate(context.pipeline.rule, mine, theirs, resamples=section.bootstrap_resamples, seed=seed)
+    mine = sample_answers(model, prompts, section, seed, options.batch_size)
+    theirs = sample_answers(baseline, prompts, section, seed, options.batch_size)
+    result = rule_win_rate(context.pipeline.rule, mine.answers, theirs.answers,
+                           resamples=section.bootstrap_resamples, seed=seed)
     write_jsonl(Path(context.dir) / "rule_winrate.jsonl", (
         {"prompt": p, "model": m, "baseline": b, "outcome": o}
-        for p, m, b, o in zip(prompts, mine, theirs, result.pop("outcomes"), strict=True)))
+        for p, m, b, o in zip(prompts, mine.answers, theirs.answers, result.pop("outcomes"), strict=True)))
     if judge:
-        result["reward"] = mean_reward(judge, prompts, mine)
-        result["baseline_reward"] = mean_reward(judge, prompts, theirs)
+        result["reward"] = mean_reward(judge, prompts, mine.answers)
+        result["baseline_reward"] = mean_reward(judge, prompts, theirs.answers)
     win = result["win_rate"]
     context.echo(f"rule win rate {win['value']:.3f} [{win['low']:.3f}, {win['high']:.3f}] "
                  f"(ties {result['tie_rate']:.2f})")
+    if options.quality.enabled:
+        result |= _quality_section(context, options, prompts, mine, theirs, baseline)
     return result
+
+
+def _stage_or_path(context: Any, path: str, baseline: str) -> str:
+    """The stage that made the reference model (what the report names), else its path."""
+    for role in ("reference", "baseline"):
+        found = (context.inputs.get(role) or [{}])[0]
+        if found.get("model") == path:
+            return str(found.get("key"))
+    return path
+
+
+def _quality_section(context: Any, options: EvalOptions, prompts: list[str], mine: Sampled, theirs: Sampled,
+                     baseline: str) -> dict[str, Any]:
+    from alignlab.pipeline.quality import load_reference, measure, side_by_side, verdict
+
+    quality = options.quality
+    reference_path = quality.reference or context.one("reference", "model") or baseline
+    reference = (theirs.model, theirs.tokenizer) if reference_path == baseline else load_reference(reference_path)
+    seed = context.pipeline.run.seed
+    args = {"resamples": quality.resamples, "seed": seed, "batch_size": options.batch_size}
+    out = {"quality": measure(mine, reference, **args), "baseline_quality": measure(theirs, reference, **args),
+           "reference": _stage_or_path(context, reference_path, baseline),
+           "samples": side_by_side(prompts, mine.answers, theirs.answers, quality.samples_shown)}
+    out["guard"] = verdict(out["quality"], out["baseline_quality"], quality.guard)
+    q, b = out["quality"], out["baseline_quality"]
+    context.echo(f"generation quality: distinct-2 {q['distinct_2']['value']:.3f} (baseline "
+                 f"{b['distinct_2']['value']:.3f}), reference perplexity {q['reference_perplexity']['value']:.2f} "
+                 f"(baseline {b['reference_perplexity']['value']:.2f}), sampled KL "
+                 f"{(q.get('sampled_kl') or {}).get('value', float('nan')):.2f}")
+    for reason in out["guard"]["reasons"]:
+        context.echo(f"guard tripped ({quality.guard.action}): {reason}")
+    return out
 
 
 def _suites(context: Any, options: EvalOptions, model: str, baseline: str | None, judge: str | None) -> str:
     from alignlab.config.eval import EvalConfig
     from alignlab.config.loader import load_config
-    from alignlab.demo import resolve_shipped_path
     from alignlab.eval.runner import evaluate
+    from alignlab.paths import shipped_path
 
-    path = resolve_shipped_path(options.suites_config)
+    path = shipped_path(options.suites_config)
     config = load_config(path, EvalConfig)
     names = options.suites or config.eval.suites
     names = [n for n in names if n not in options.exclude]

@@ -26,19 +26,10 @@ from typing import Any
 
 from alignlab.config.pipeline import PipelineConfig, StageSpec
 from alignlab.errors import ConfigError
+from alignlab.pipeline.stages import STAGE_KINDS, Role
 
 PREVIOUS = "@previous"
-
-
-@dataclass(frozen=True)
-class Role:
-    """An input a stage kind takes: the output type it reads, whether it is required, whether it gathers
-    every round's instance (reports) or binds one."""
-
-    produces: tuple[str, ...]
-    required: bool = True
-    gather: bool = False
-    description: str = ""
+RULE_KINDS = frozenset({"annotate", "eval", "report"})  # stage kinds whose work depends on `rule`
 
 
 @dataclass
@@ -213,8 +204,6 @@ def stage_hash(node: Node, resolved: dict[str, Any], salt: dict[str, Any]) -> st
 def build_graph(config: PipelineConfig, *, source: str | None = None, lines: dict[tuple, int] | None = None,
                 kinds: dict[str, Any] | None = None) -> Graph:
     """Check the declared stages and unroll them over `config.rounds`; hashes are filled in order."""
-    from alignlab.pipeline.stages import STAGE_KINDS
-
     kinds = kinds or {name: STAGE_KINDS.get(name) for name in {s.kind for s in config.stages}}
     lines = lines or {}
     _check_references(config, kinds, source, lines)
@@ -228,5 +217,7 @@ def build_graph(config: PipelineConfig, *, source: str | None = None, lines: dic
     order = _order(nodes, config)
     salt = {"rule": config.rule, "seed": config.run.seed, "rounds_total": None}
     for node in order:
-        node.hash = stage_hash(node, kinds[node.spec.kind].resolved(node.spec, config), salt)
+        # Only the kinds that read the hidden rule hash it: changing the rule keeps pretrain and SFT folders.
+        mine = salt if node.spec.kind in RULE_KINDS else {k: v for k, v in salt.items() if k != "rule"}
+        node.hash = stage_hash(node, kinds[node.spec.kind].resolved(node.spec, config), mine)
     return Graph(config, nodes, order)

@@ -4,12 +4,17 @@
       config.yaml  env.json          the pipeline config as last run; versions, git sha, seed
       stages/<stage>[-r<k>]-<hash>/   one folder per stage and round; `stage.json` (written last) marks it
                                       finished and holds its outputs, wall time and peak memory
-      summary.json                   written when every stage has finished: stage records and the report path
+      summary.json                   written when every stage has finished: stage records, the report path
+                                     and what the degeneration guards did (`guard`, `skipped`)
 
 The folder name carries the stage's hash (its resolved settings and its inputs' hashes, `graph.stage_hash`),
 so a finished stage is reused whenever nothing it depends on changed, a changed stage runs again in a new
 folder (the old one stays, and is reused if the change is undone), and an interrupted pipeline resumes at the
 first unfinished stage: that stage's trainer resumes from its own last checkpoint in the same folder.
+
+Guards (`alignlab.pipeline.quality`): when an eval stage's degeneration guard trips, `reject` makes every later
+stage read the previous accepted policy instead of that round's, and `stop` skips the later rounds' stages (the
+once-stages, such as the report, still run); either way the later stages' hashes record it.
 """
 
 from __future__ import annotations
@@ -91,17 +96,78 @@ def _read_record(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _inputs(node: Node, records: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    def outputs(upstream: Node) -> dict[str, Any]:
-        record = records[upstream.key]
-        return {**record["outputs"], "metrics": record["metrics"], "stage": upstream.spec.name,
-                "round": upstream.round, "key": upstream.key}
+def _inputs(node: Node, records: dict[str, dict[str, Any]],
+            replaced: dict[str, str | None] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Each role's upstream outputs; a policy the guard rejected reads as its replacement (`replaced`), and
+    stages that never ran (after a guard stopped the loop) are left out."""
+    replaced = replaced or {}
 
-    return {role: [outputs(n) for n in nodes] for role, nodes in node.inputs.items()}
+    def outputs(key: str) -> dict[str, Any]:
+        record = records[key]
+        return {**record["outputs"], "metrics": record["metrics"], "stage": record["stage"],
+                "round": record["round"], "key": record["key"]}
+
+    found: dict[str, list[dict[str, Any]]] = {}
+    for role, nodes in node.inputs.items():
+        keys = [replaced.get(n.key, n.key) for n in nodes]
+        found[role] = [outputs(k) for k in keys if k is not None and k in records]
+    return found
+
+
+def guard_event(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The tripped degeneration guard of an eval stage's record (`alignlab.pipeline.quality`), else None."""
+    guard = ((record.get("metrics") or {}).get("rule") or {}).get("guard") or {}
+    if not guard.get("tripped"):
+        return None
+    outputs = record.get("outputs") or {}
+    return {"stage": record["key"], "round": record.get("round"), "action": guard["action"],
+            "reasons": guard["reasons"], "policy": outputs.get("model_stage"),
+            "baseline": outputs.get("baseline_stage")}
+
+
+class Guards:
+    """What tripped guards did so far: rejected policies and their replacements, and where the loop stopped."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.replaced: dict[str, str | None] = {}  # rejected policy key -> the policy used instead
+        self.accepted: dict[str, str] = {}  # policy stage name -> last accepted key
+        self.stopped_round: int | None = None
+        self.skipped: list[str] = []
+
+    def observe(self, record: dict[str, Any], echo: Callable[[str], None]) -> None:
+        event = guard_event(record)
+        policy = (record.get("outputs") or {}).get("model_stage")
+        if record.get("kind") != "eval" or not policy:
+            return
+        if event is None:
+            self.accepted[policy.partition("@")[0]] = policy
+            return
+        self.events.append(event)
+        if event["action"] == "reject":
+            keep = self.accepted.get(policy.partition("@")[0]) or event["baseline"]
+            self.replaced[policy] = keep
+            event["kept"] = keep
+            echo(f"[{record['key']}] guard rejected {policy}; later stages use {keep or 'no policy'} instead")
+        elif event["action"] == "stop":
+            self.stopped_round = record.get("round") or 0
+            echo(f"[{record['key']}] guard stopped the feedback loop after round {self.stopped_round}")
+
+    def skips(self, node: Node) -> bool:
+        return self.stopped_round is not None and node.round is not None and node.round > self.stopped_round
+
+    def salt(self, node: Node) -> None:
+        """Stages after a guard acted see other inputs than the static graph says: their hash records it."""
+        import hashlib
+        import json
+
+        if self.replaced or self.stopped_round is not None:
+            acted = json.dumps([self.replaced, self.stopped_round], sort_keys=True)
+            node.hash = hashlib.sha256((node.hash + acted).encode()).hexdigest()
 
 
 def run_stage(graph: Graph, node: Node, root: Path, records: dict[str, dict[str, Any]],
-              echo: Callable[[str], None]) -> dict[str, Any]:
+              echo: Callable[[str], None], replaced: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Reuse the node's finished folder, or run it there and write `stage.json` last."""
     from alignlab.pipeline.stages import STAGE_KINDS, StageContext
 
@@ -114,7 +180,7 @@ def run_stage(graph: Graph, node: Node, root: Path, records: dict[str, dict[str,
     echo(f"[{node.key}] {state} {node.spec.kind} ({folder.name})")
     folder.mkdir(parents=True, exist_ok=True)
     context = StageContext(key=node.key, spec=node.spec, round=node.round, dir=folder, pipeline=graph.config,
-                           inputs=_inputs(node, records), echo=echo, finished=list(records.values()))
+                           inputs=_inputs(node, records, replaced), echo=echo, finished=list(records.values()))
     started = time.perf_counter()
     try:
         with PeakRSS() as memory:
@@ -172,16 +238,24 @@ def run(config: PipelineConfig | str | Path, overrides: Sequence[str] = (), *, f
     seed_everything(config.run.seed)
     atomic_write_json(root / "env.json", environment(config.run.seed))
     records: dict[str, dict[str, Any]] = {}
+    guards = Guards()
     for node in graph.order:
-        records[node.key] = run_stage(graph, node, root, records, echo)
+        if guards.skips(node):
+            guards.skipped.append(node.key)
+            continue
+        guards.salt(node)
+        records[node.key] = run_stage(graph, node, root, records, echo, guards.replaced)
+        guards.observe(records[node.key], echo)
         if stop_after == node.key:
             break
     stages = list(records.values())
     report = next((r["outputs"]["report"] for r in reversed(stages) if r["kind"] == "report"), None)
-    if len(records) == len(graph.order):
+    if len(records) + len(guards.skipped) == len(graph.order):
         atomic_write_json(root / "summary.json", {
-            "status": "finished", "rounds": config.rounds, "report": report,
+            "status": "stopped by guard" if guards.stopped_round is not None else "finished",
+            "rounds": config.rounds, "report": report,
             "wall_time_s": round(sum(r["seconds"] for r in stages if not r["reused"]), 2),
+            "guard": guards.events, "skipped": guards.skipped,
             "stages": [{k: r[k] for k in ("key", "kind", "round", "seconds", "peak_rss_mb", "reused", "folder",
                                           "metrics")} for r in stages]})
     return PipelineResult(root, stages, report)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from alignlab.config.pipeline import PipelineConfig, StageSpec
 from alignlab.errors import AlignlabError, ConfigError
-from alignlab.pipeline.graph import Role
+from alignlab.methods import METHODS
 from alignlab.registry import Registry
 
 Echo = Callable[[str], None]
@@ -52,6 +52,17 @@ class StageContext:
     @property
     def seed(self) -> int:
         return self.pipeline.run.seed + (self.round or 0)
+
+
+@dataclass(frozen=True)
+class Role:
+    """An input a stage kind takes: the output type it reads, whether it is required, whether it gathers
+    every round's instance (reports) or binds one."""
+
+    produces: tuple[str, ...]
+    required: bool = True
+    gather: bool = False
+    description: str = ""
 
 
 @dataclass
@@ -119,6 +130,10 @@ def trainer_data(kind: StageKind, spec: StageSpec, pipeline: PipelineConfig, run
     if pipeline.run.threads and "threads" not in run:
         run["threads"] = pipeline.run.threads
     run["name"], run["output_dir"] = run_dir.name, str(run_dir.parent)
+    if pipeline.report_to or "report_to" in data.get("train", {}):  # one tracker run per stage, one group
+        train = _section(data, "train")
+        train.setdefault("report_to", list(pipeline.report_to))
+        train.setdefault("run_group", pipeline.run.name)
     kind.fill(data, paths)
     return data
 
@@ -195,23 +210,21 @@ def _summary_model(run: Any, key: str) -> dict[str, Any]:
     return {"model": str(model), "run": str(run.dir), "metrics": scalars}
 
 
-def _trainer_runner(module: str, function: str) -> Callable[[StageContext], dict[str, Any]]:
-    def run(context: StageContext) -> dict[str, Any]:
-        import importlib
+def _trainer_runner(method: str) -> Callable[[StageContext], dict[str, Any]]:
+    """Runs the training method registered as `method` (alignlab.methods) on the stage's filled config."""
 
+    def run(context: StageContext) -> dict[str, Any]:
         kind = STAGE_KINDS.get(context.spec.kind)
         config = build_trainer_config(kind, context)
-        train = getattr(importlib.import_module(module), function)
+        train = METHODS.get(method).train_function()
         return _summary_model(train(config, echo=context.echo), context.key)
 
     return run
 
 
 def _run_rm(context: StageContext) -> dict[str, Any]:
-    from alignlab.algorithms.rm import train
-
     config = build_trainer_config(STAGE_KINDS.get("rm"), context)
-    result = train(config, echo=context.echo)
+    result = METHODS.get("rm").train_function()(config, echo=context.echo)
     headline = (result.summary.get("eval") or {})
     return {"reward_model": str(result.model_dir), "run": str(result.run_dir),
             "metrics": {k: v for k, v in headline.items() if isinstance(v, int | float)}}
@@ -222,8 +235,8 @@ def _run_tiny(context: StageContext) -> dict[str, Any]:
     import shutil
 
     from alignlab.config.schemas import TinyModelConfig
-    from alignlab.demo import resolve_shipped_path
     from alignlab.models.tiny import build_tiny_models
+    from alignlab.paths import shipped_path
     from alignlab.utils.io import atomic_dir
 
     tiny = TinyModelConfig.model_validate(context.spec.config)
@@ -233,7 +246,7 @@ def _run_tiny(context: StageContext) -> dict[str, Any]:
         with atomic_dir(out) as tmp:
             shutil.rmtree(tmp)
             build_tiny_models(tmp, size=tiny.size, vocab_size=tiny.vocab_size,
-                              corpus=[resolve_shipped_path(p) for p in tiny.corpus] or None,
+                              corpus=[shipped_path(p) for p in tiny.corpus] or None,
                               max_position_embeddings=tiny.max_position_embeddings, seed=tiny.seed)
     info = json.loads((out / "alignlab_tiny.json").read_text(encoding="utf-8"))
     return {"model": str(out / "policy"), "reward_base": str(out / "reward"),
@@ -265,20 +278,20 @@ def _register() -> None:
     model = Role(MODEL, description="a causal LM, e.g. from a pretrain, sft or dpo stage")
     optional_model = Role(MODEL, required=False, description="a causal LM to start from")
     prefs = Role(("preferences",), description="preference records, e.g. from an annotate stage")
-    reward = Role(("reward_model",), description="a reward model from an rm stage")
+    reward = Role(("reward_model",), required=False,
+                  description="a reward model from an rm stage (or rule rewards in the stage's config)")
     STAGE_KINDS.register("tiny_model", StageKind({}, ("model", "reward_base"), _run_tiny, options=TinyModelConfig))
     STAGE_KINDS.register("pretrain", StageKind(
         {"model": Role(MODEL, required=False, description="architecture and tokenizer (default: model.tiny)")},
-        MODEL, _trainer_runner("alignlab.algorithms.pretrain", "train_pretrain"), trainer="pretrain",
+        MODEL, _trainer_runner("pretrain"), trainer="pretrain",
         fill=_fill_pretrain))
-    STAGE_KINDS.register("cpt", StageKind({"model": model}, MODEL, _trainer_runner(
-        "alignlab.algorithms.pretrain", "train_cpt"), trainer="cpt", fill=lambda d, p: _fill_model(d, p.get("model"))))
-    STAGE_KINDS.register("sft", StageKind({"model": model}, MODEL, _trainer_runner(
-        "alignlab.algorithms.sft", "train_sft"), trainer="sft", fill=lambda d, p: _fill_model(d, p.get("model"))))
+    for name in ("cpt", "sft"):
+        STAGE_KINDS.register(name, StageKind({"model": model}, MODEL, _trainer_runner(name), trainer=name,
+                                             fill=lambda d, p: _fill_model(d, p.get("model"))))
     STAGE_KINDS.register("external", StageKind(
         {"model": optional_model, "data": Role(("preferences", "candidates"), required=False,
                                                description="data substituted for {data}")},
-        MODEL, _trainer_runner("alignlab.algorithms.external", "run_external"), trainer="external",
+        MODEL, _trainer_runner("external"), trainer="external",
         fill=_fill_external))
     STAGE_KINDS.register("generate", StageKind(
         {"policy": Role(MODEL, description="the policy that writes the candidates"),
@@ -294,17 +307,22 @@ def _register() -> None:
     STAGE_KINDS.register("rm", StageKind({"data": prefs, "model": Role(MODEL, required=False, description="base "
                                           "model of the reward model")}, ("reward_model",), _run_rm, trainer="rm",
                                          fill=_fill_rm))
-    for name in ("dpo", "kto"):
-        STAGE_KINDS.register(name, StageKind({"policy": model, "data": prefs}, MODEL, _trainer_runner(
-            f"alignlab.algorithms.{name}", f"train_{name}"), trainer=name, fill=_fill_policy_data))
-    for name in ("ppo", "grpo"):
-        STAGE_KINDS.register(name, StageKind(
-            {"policy": model, "reward": reward,
-             "data": Role(("preferences", "candidates"), required=False, description="prompts")},
-            MODEL, _trainer_runner(f"alignlab.algorithms.{name}", f"train_{name}"), trainer=name, fill=_fill_online))
+    # Every offline and online method of the registry is a stage kind (rloo included).
+    for name in METHODS:
+        family = METHODS.get(name).family
+        if family == "offline":
+            STAGE_KINDS.register(name, StageKind({"policy": model, "data": prefs}, MODEL, _trainer_runner(name),
+                                                 trainer=name, fill=_fill_policy_data))
+        elif family == "online":
+            STAGE_KINDS.register(name, StageKind(
+                {"policy": model, "reward": reward,
+                 "data": Role(("preferences", "candidates"), required=False, description="prompts")},
+                MODEL, _trainer_runner(name), trainer=name, fill=_fill_online))
     STAGE_KINDS.register("eval", StageKind(
         {"model": model, "baseline": Role(MODEL, required=False, description="the policy to beat (e.g. sft)"),
-         "judge": Role(("reward_model",), required=False, description="reward model judging answers")},
+         "judge": Role(("reward_model",), required=False, description="reward model judging answers"),
+         "reference": Role(MODEL, required=False, description="model whose perplexity and KL measure the "
+                           "answers (default: the baseline)")},
         ("eval",), _lazy("alignlab.pipeline.evaluate", "run_eval_stage"),
         options=_options("alignlab.pipeline.evaluate", "EvalOptions")))
     STAGE_KINDS.register("report", StageKind(

@@ -14,7 +14,7 @@ from alignlab.report.collect import Source
 from alignlab.report.compare import Row
 
 COLOURS = ("#1c7ed6", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a", "#5c940d", "#0b7285", "#a61e4d")
-CURVE_HINTS = ("loss", "accuracy", "reward", "margin", "kl", "win", "score", "entropy")
+CURVE_HINTS = ("loss", "accuracy", "reward", "margin", "log_ratio", "kl", "win", "score", "entropy")
 MAX_CURVES = 6
 
 
@@ -61,11 +61,18 @@ def curve_keys(sources: list[Source]) -> list[str]:
     """Numeric keys logged by the runs, the usual training signals first, at most MAX_CURVES."""
     keys: list[str] = []
     for source in sources:
+        counts: dict[str, int] = {}
         for row in source.curves:
             for key, value in row.items():
-                if key not in ("step", "time", "epoch") and isinstance(value, (int, float)) and key not in keys:
-                    keys.append(key)
-    keys.sort(key=lambda k: (not any(h in k for h in CURVE_HINTS), k))
+                if key not in ("step", "time", "epoch") and isinstance(value, (int, float)):
+                    counts[key] = counts.get(key, 0) + 1
+        # a key logged once per run (train_loss, runtime) is a number, not a curve
+        keys += [key for key, count in counts.items() if count > 1 and key not in keys]
+    def rank(key: str) -> tuple[int, bool, str]:  # training signals in CURVE_HINTS order, then their eval twins
+        hint = next((i for i, h in enumerate(CURVE_HINTS) if h in key), len(CURVE_HINTS))
+        return hint, key.startswith("eval"), key
+
+    keys.sort(key=rank)
     return keys[:MAX_CURVES]
 
 
@@ -83,9 +90,13 @@ def curves_plot(sources: list[Source]) -> bytes | None:
             points = [(row["step"], row[key]) for row in source.curves if isinstance(row.get(key), (int, float))]
             if points:
                 steps, values = zip(*points, strict=True)
-                axes.plot(steps, values, color=COLOURS[i % len(COLOURS)], label=source.label, linewidth=1.4)
+                style = ("-", "--", ":")[(i // len(COLOURS)) % 3]  # more runs than colours: vary the line
+                axes.plot(steps, values, color=COLOURS[i % len(COLOURS)], linestyle=style, label=source.label,
+                          linewidth=1.4)
         axes.set_title(key, fontsize=9)
         axes.set_xlabel("step", fontsize=8)
         axes.tick_params(labelsize=7)
-    grid.flat[0].legend(fontsize=7)
+    for axes in grid.flat[:len(keys)]:  # every panel names its own lines: runs log different keys
+        if axes.get_legend_handles_labels()[0]:
+            axes.legend(fontsize=6)
     return _png(figure)

@@ -17,9 +17,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from alignlab import __version__
+from alignlab._version import __version__
 from alignlab.report.collect import Source
 from alignlab.report.compare import Row
+from alignlab.report.dialects import dialect_section, markdown_lines
 
 TEXT_LIMIT = 1500
 PROMPT_FIELDS = ("prompt", "turn_1", "turn_2")
@@ -121,6 +122,7 @@ def context(sources: list[Source], tables: dict[str, list[Row]], plots: dict[str
         "suite_titles": titles, "suite_notes": notes, "summaries": summaries, "summary_keys": summary_keys,
         "audits": [{"label": s.label, "file": f, "report": a} for s in sources for f, a in s.audits],
         "agreements": agreements, "examples": examples(sources, per_suite),
+        "dialects": dialect_section(sources),
         "headline_png": _b64(plots.get("headline")), "curves_png": _b64(plots.get("curves")),
     }
 
@@ -186,6 +188,8 @@ def render_markdown(data: dict[str, Any], assets: dict[str, str]) -> str:
             arrow = " ↑" if row.higher_is_better is True else " ↓" if row.higher_is_better is False else ""
             cells = [_cell_md(c) for c in row.cells] + [_delta_md(d) for d in row.deltas[1:]]
             lines.append(f"| {md(row.metric)}{arrow} | " + " | ".join(cells) + " |")
+    if data.get("dialects"):
+        lines += markdown_lines(data["dialects"], md, number)
     if data["summaries"]:
         lines += ["", "## Reward models and training runs", "",
                   "| value | " + " | ".join(md(label) for label, _ in data["summaries"]) + " |",

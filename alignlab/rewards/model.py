@@ -5,7 +5,7 @@ InputFormat`): the same chat template or plain text, with the eos token the rewa
 truncation that keeps the end of the response. Completions arrive as text and are re-tokenised with the reward
 model's own tokenizer, so a reward model whose tokenizer differs from the policy's still scores correctly (a
 critic initialised from it cannot: `alignlab.algorithms.online.models` refuses that case). TRL's GRPO scores
-a reward model on the completion text without the eos its RewardTrainer appended (DESIGN.md): this class is
+a reward model on the completion text without the eos its RewardTrainer appended in training: this class is
 the fix, because the eos is part of the stored format, not of the completion.
 
 An ensemble folder gives the member spread (`last_std`), which the disagreement guard reads.

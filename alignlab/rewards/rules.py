@@ -3,6 +3,8 @@
     keyword        1 when the completion holds `keyword` (default "please", the `synthetic:keyword` rule), else 0
     sentiment      (#positive words - #negative words), the `synthetic:sentiment` rule's word lists, clipped to
                    [-clip, clip]
+    fluent_sentiment  a reader's preference (`alignlab.rewards.fluency`): positive tone, minus word stuffing,
+                   repeated trigrams and disfluent bigrams; word lists and repetition score below plain text
     length         -|words - target| / target: 0 at `target` words, lower further away
     exact_answer   1 when the completion (stripped, case-folded) equals the row's `answer` column (or holds it,
                    with `contains: true`), else 0
@@ -65,6 +67,15 @@ def length(target: int = 20) -> RewardFunction:
     return reward
 
 
+def fluent_sentiment() -> RewardFunction:
+    from alignlab.rewards.fluency import fluent_sentiment_score
+
+    def reward(prompts: Sequence[Any], completions: Sequence[str], **_: Any) -> list[float]:
+        return [fluent_sentiment_score(text) for text in completions]
+
+    return reward
+
+
 def exact_answer(contains: bool = False) -> RewardFunction:
     def reward(prompts: Sequence[Any], completions: Sequence[str], answer: Sequence[Any] | None = None,
                **_: Any) -> list[float]:
@@ -80,7 +91,7 @@ def exact_answer(contains: bool = False) -> RewardFunction:
 
 
 for _name, _factory in (("keyword", keyword), ("sentiment", sentiment), ("length", length),
-                        ("exact_answer", exact_answer)):
+                        ("exact_answer", exact_answer), ("fluent_sentiment", fluent_sentiment)):
     RULES.register(_name, _factory)
 
 

@@ -49,7 +49,7 @@ def test_eval_list_names_every_suite(cli):
 
 def test_bad_input_is_one_line(cli, tiny, tmp_path):
     line = one_line_error(cli("eval", "run", "--suite", "bbq,xtest", "--model", str(tiny.policy_dir)))
-    assert "unknown eval suite 'xtest'. Did you mean 'xstest'?" in line and "Valid: advbench, bbq" in line
+    assert "unknown eval suite 'xtest'. Did you mean 'xstest'?" in line and "Valid: acva, advbench" in line
     line = one_line_error(cli("eval", "run", "--suite", "reward_bench", "--judge", str(tiny.policy_dir),
                               "--out", str(tmp_path / "x")))
     assert "is a causal lm, but suite 'reward_bench' needs a reward model" in line

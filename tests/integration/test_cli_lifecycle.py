@@ -39,7 +39,7 @@ def test_sigkill_mid_pretrain_then_the_same_command_resumes_and_sft_follows(tmp_
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONWARNINGS": "ignore"})
     deadline = time.monotonic() + 300
-    while not (run_dir / "checkpoints" / "checkpoint-10" / "trainer_state.json").is_file():
+    while not (run_dir / "checkpoints" / "step_10" / "trainer_state.json").is_file():
         assert process.poll() is None, process.stderr.read()
         assert time.monotonic() < deadline, "no checkpoint within 300 s"
         time.sleep(0.05)

@@ -71,7 +71,8 @@ def test_bad_input_is_one_line(trained, cli, tmp_path):
     assert not (tmp_path / "tiny_multiattr").exists()  # nothing is created for a run that cannot start
 
     line = one_line_error(cli("rm", "train", "--config", CONFIG, "rm.typo=1"))
-    assert line.startswith("error: override 'rm.typo=1': rm.typo: unknown key (valid keys here: type,")
+    assert line.startswith("error: override 'rm.typo=1': rm.typo: unknown key; did you mean 'type'? "
+                           "(valid keys here: type,")
 
     line = one_line_error(cli("rm", "eval", "--model", "preference_data", "--data", "x.jsonl"))
     assert line == "error: preference_data: no config.json here (not a transformers model folder)"

@@ -73,4 +73,5 @@ def test_config_show_bad_key_is_one_line_no_traceback(cli, tmp_path):
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0].startswith(f"error: {bad}:4: tiny_model.sise: unknown key (valid keys here: size,")
+    assert lines[0].startswith(f"error: {bad}:4: tiny_model.sise: unknown key; did you mean 'size'? "
+                               "(valid keys here: size,")

@@ -44,6 +44,16 @@ def test_reduced_demo_end_to_end_prints_report_with_both_rounds(cli, tmp_path):
     assert page.count("<tr><td>1</td>") == 1 and page.count("<tr><td>2</td>") == 1
     assert "held-out prompts judged by the hidden rule" in page
     assert "bbq" in page and "xstest" in page  # the standard bundle, sub-sampled, for the policy and SFT
+    # generation quality beside the win rate, per round, with the baseline's; samples side by side
+    assert "Generation quality beside the win rate" in page and page.count("(round ") >= 2
+    assert "reference perplexity" in page and "sampled KL" in page and "agreement ceiling" in page
+    assert "Side-by-side samples" in page
+    assert isinstance(summary["guard"], list)  # what the degeneration guard did (flag: nothing changes)
+    evals = [s for s in summary["stages"] if s["kind"] == "eval" and s["round"]]
+    for stage in evals:
+        quality = stage["metrics"]["rule"]["quality"]
+        assert {"distinct_2", "repeated_2gram_rate", "reference_perplexity", "sampled_kl"} <= set(quality)
+        assert quality["distinct_2"]["low"] <= quality["distinct_2"]["value"] <= quality["distinct_2"]["high"]
     for line in ("eval@r1: rule win rate vs baseline", "eval@r2: rule win rate vs baseline"):
         assert line in result.stdout
 

@@ -18,6 +18,10 @@ lifecycle backends (pretrain, sft) match the same way: pretraining blocks are al
 over the assistant tokens of all ranks (transformers' `average_tokens_across_devices`), so the 2-process curve
 is the 1-process curve; the final model (saved once, by rank 0) holds the same weights.
 
+`rm.batching: shared_prompt` (the shipped default) runs under DDP too: its packed forward goes through the DDP
+wrapper, so on pairs of equal length (length-grouped sampling then keeps the seeded order) the 2-process curve is
+the 1-process curve. A user error every rank hits comes out of `alignlab launch` as one line, no torchrun traceback.
+
 DeepSpeed runs on the CPU too (its CPU accelerator over gloo): ZeRO-2 for rm, ZeRO-3 for dpo and sft, whose final
 models are gathered from the shards and must equal the single-process models. GRPO (its own accelerate loop) gets a
 2-process smoke test. Every run is killed with its process group if it does not finish in time (a hang).
@@ -42,6 +46,13 @@ pytestmark = pytest.mark.slow
 
 RTOL = 1e-4
 STEPS = 8
+# KTO's z0 (`kl`) and rewards are differences of summed log-probs L (|L| ~ 100 here). float32 rounds each sum to
+# within eps*|L| whatever the difference's size, and how it rounds depends on the forward's shapes (4 rows per
+# process against 8, other length groups), so these compare to LOGP_ULPS * eps * |L|, not to a relative tolerance:
+# at step 1 the policy is the reference and z0 is max(0, rounding noise) (measured: 2^-20 on 1 process, 0 on 2).
+# Measured spread between 1- and 2-process runs: at most 0.3 eps*|L| at any step (4.4e-6 on rewards ~ 4).
+FLOAT32_EPS = 2.0**-23
+LOGP_ULPS = 8
 RM_CONFIG = """\
 run: {{name: {name}, output_dir: {out}/runs, seed: 0, threads: 1}}
 model: {{name_or_path: "tiny:nano"}}
@@ -170,6 +181,46 @@ def test_rm_on_two_processes_matches_one_process_with_the_same_global_batch(work
     assert json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
 
 
+def _equal_length_pairs(path: Path, n: int = 96) -> Path:
+    """Pairs whose token counts are all equal (one-token words in fixed slots), so that length-grouped sampling
+    keeps the seeded random order whatever the per-device batch, and 2 x 4 and 1 x 8 see the same pairs."""
+    import random
+
+    words = "cat dog sun red blue tree house car book fish bird".split()  # one token each for the tiny tokenizer
+    rng = random.Random(0)
+    rows = [{"prompt": "the " + " ".join(rng.choices(words, k=3)),
+             "chosen": "good " + " ".join(rng.choices(words, k=2)),
+             "rejected": "bad " + " ".join(rng.choices(words, k=2))} for _ in range(n)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_rm_shared_prompt_batching_on_two_processes_matches_one_process(work):
+    """`rm.batching: shared_prompt` (the shipped default) under DDP: the packed forward runs through the DDP
+    wrapper, so the gradients are all-reduced and the 2-process curve is the 1-process curve."""
+    data = _equal_length_pairs(work / "equal_length.jsonl")
+    template = RM_CONFIG.replace('"synthetic:keyword?n=160&seed=0&chat=1"', str(data)).replace(
+        "batching: padded", "batching: shared_prompt")
+    single = _alignlab("rm", "train", "--config", str(_write(work, template, "rm_packed_single", 8)))
+    assert single.returncode == 0, single.stderr[-3000:]
+    _launch("ddp_cpu", "rm", "train", "--config", str(_write(work, template, "rm_packed_ddp", 4)))
+    _assert_same_curve(_losses(work / "runs" / "rm_packed_ddp"), _losses(work / "runs" / "rm_packed_single"))
+
+
+def test_an_error_inside_the_launched_processes_is_one_line(work):
+    """A user error every rank hits (a malformed row) is printed once, with no torchrun traceback."""
+    bad = work / "bad_pairs.jsonl"
+    bad.write_text('{"prompt": "hi", "chosen": "a", "rejected": "b"}\n{"prompt": "hi", "chosen": 3}\n')
+    config = _write(work, RM_CONFIG.replace('"synthetic:keyword?n=160&seed=0&chat=1"', str(bad)), "rm_bad", 4)
+    result = _alignlab("launch", "--config-file", "configs/accelerate/ddp_cpu.yaml", "--", "rm", "train",
+                       "--config", str(config))
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: {bad}:2: chosen: "), result.stderr
+    assert "Traceback" not in result.stderr and "ChildFailedError" not in result.stderr
+    assert not (work / "runs" / "rm_bad" / "summary.json").exists()
+
+
 @needs_deepspeed
 def test_rm_under_deepspeed_zero2_on_cpu_matches_one_process(work, rm_single):
     _launch("zero2", "rm", "train", "--config", str(_write(work, RM_CONFIG, "rm_zero2", 4)))
@@ -188,20 +239,20 @@ def test_dpo_on_two_processes_matches_one_process_and_its_checkpoint_resumes_on_
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["reference"]["cache_hit"]  # rank 0 of the single run filled the cache; every rank read it
 
-    for processes in (2, 1):  # a run stopped after checkpoint-4 (what a crash before step 8 leaves behind)
+    for processes in (2, 1):  # a run stopped after step_4 (what a crash before step 8 leaves behind)
         name = f"dpo_resume_{processes}"
         config = _write(work, DPO_CONFIG, name, 4)
         copy = work / "runs" / name
         shutil.copytree(run_dir, copy)
         (copy / "config.yaml").write_text((run_dir / "config.yaml").read_text().replace("dpo_ddp", name))
-        for leftover in ("summary.json", "model", "checkpoints/checkpoint-8"):
+        for leftover in ("summary.json", "model", "checkpoints/step_8"):
             shutil.rmtree(copy / leftover) if (copy / leftover).is_dir() else (copy / leftover).unlink()
         if processes == 2:
             result = _launch("ddp_cpu", "train", "dpo", "--config", str(config))
         else:
             result = _alignlab("train", "dpo", "--config", str(config))
             assert result.returncode == 0, result.stderr[-3000:]
-        assert "resuming from" in result.stdout and "checkpoint-4" in result.stdout
+        assert "resuming from" in result.stdout and "step_4" in result.stdout
         resumed = _losses(copy)
         assert sorted(resumed) == list(range(1, STEPS + 1))
         if processes == 2:  # same global batch: the interrupted run finishes as the uninterrupted one did
@@ -220,10 +271,17 @@ def test_kto_on_two_processes_matches_one_process_with_the_same_global_batch(wor
     _launch("ddp_cpu", "train", "kto", "--config", str(_write(work, KTO_CONFIG, "kto_ddp", 4)))
     run_dir, single_dir = work / "runs" / "kto_ddp", work / "runs" / "kto_single"
     _assert_same_curve(_losses(run_dir), _losses(single_dir))
-    for key in ("kl", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins"):
+    logps = _losses(single_dir, "logps/chosen")
+    for key in ("kl", "rewards/chosen", "rewards/rejected", "rewards/margins"):
         got, expected = _losses(run_dir, key), _losses(single_dir, key)
         assert sorted(got) == sorted(expected) == list(range(1, STEPS + 1)), key
-        assert all(got[step] == pytest.approx(value, rel=RTOL, abs=1e-6) for step, value in expected.items()), key
+        for step, value in expected.items():
+            tolerance = pytest.approx(value, rel=RTOL, abs=LOGP_ULPS * FLOAT32_EPS * abs(logps[step]))
+            assert got[step] == tolerance, f"{key} at step {step}: {got[step]} vs {value}"
+    # the order of rewards that are rounding noise (step 1: policy == reference) means nothing
+    accuracies, single_accuracies = _losses(run_dir, "rewards/accuracies"), _losses(single_dir, "rewards/accuracies")
+    assert sorted(accuracies) == sorted(single_accuracies) == list(range(1, STEPS + 1))
+    assert all(accuracies[step] == pytest.approx(single_accuracies[step], rel=RTOL) for step in range(2, STEPS + 1))
     # held-out rewards and their ordering: per-example means over the 34 held-out examples, the repeats dropped
     for key in ("eval_rewards/chosen", "eval_rewards/rejected", "eval_rewards/accuracies", "eval_logps/chosen"):
         got, expected = _losses(run_dir, key), _losses(single_dir, key)

@@ -83,10 +83,14 @@ def test_non_run_folder_is_refused(tmp_path):
         open_run(make_config(), tmp_path, "r")
 
 
-def test_trainer_checkpoints_count_only_when_trainer_state_was_written(tmp_path):
+def test_a_trainer_checkpoint_counts_once_published_as_step_n(tmp_path):
     run = open_run(make_config(), tmp_path, "r")
-    complete = run.checkpoints_dir / "checkpoint-10"
-    complete.mkdir()
-    (complete / "trainer_state.json").write_text("{}")
-    (run.checkpoints_dir / "checkpoint-20").mkdir()  # a save that stopped before trainer_state.json
-    assert run.latest_checkpoint() == complete
+    for step in (10, 20, 30):  # what a Trainer writes in place, trainer_state.json last
+        (run.checkpoints_dir / f"checkpoint-{step}").mkdir()
+        (run.checkpoints_dir / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+        assert run.latest_checkpoint() == (run.checkpoints_dir / f"step_{step - 10}" if step > 10 else None)
+        assert run.publish_trainer_checkpoint(step, keep_last=2) == run.checkpoints_dir / f"step_{step}"
+    assert run.latest_checkpoint() == run.checkpoints_dir / "step_30"
+    assert sorted(p.name for p in run.checkpoints_dir.iterdir()) == ["step_20", "step_30"]  # keep_last
+    (run.checkpoints_dir / "checkpoint-40").mkdir()  # a save that stopped before trainer_state.json
+    assert run.publish_trainer_checkpoint(40) is None and run.latest_checkpoint() == run.checkpoints_dir / "step_30"

@@ -92,16 +92,9 @@ def read_prompts(data: PromptDataSection) -> PromptSplit:
 
 
 def render(tokenizer: Any, prompt: Any, chat_template: str) -> str:
-    from alignlab.data.records import as_messages
-    from alignlab.data.trl_format import render_transcript
+    from alignlab.data.prompts import format_prompt
 
-    has_template = bool(getattr(tokenizer, "chat_template", None))
-    if chat_template == "always" and not has_template:
-        raise DataError("data.chat_template is always but the policy's tokenizer has no chat template; "
-                        "use auto or never")
-    if has_template and chat_template != "never":
-        return tokenizer.apply_chat_template(as_messages(prompt, "user"), tokenize=False, add_generation_prompt=True)
-    return prompt if isinstance(prompt, str) else render_transcript(prompt) + "\n\nAssistant:"
+    return format_prompt(tokenizer, prompt, chat_template, key="data.chat_template")
 
 
 def prepare(split: PromptSplit, tokenizer: Any, data: PromptDataSection, *, max_new_tokens: int,

@@ -67,10 +67,11 @@ class Method(Protocol):
 
 
 def train_online(config: Any, method: Method, *, force: bool = False, echo: Echo = print) -> Run:
-    from alignlab.algorithms.dpo import finished_run, open_training_run
     from alignlab.algorithms.online.data import prepare, read_prompts
+    from alignlab.algorithms.online.engines import check_engine
     from alignlab.algorithms.online.models import load_policy, load_reference, same_tokenizer
     from alignlab.rewards import build_rewards
+    from alignlab.runs import finished_run, open_training_run
 
     done = finished_run(config, force, echo)
     if done is not None:
@@ -87,6 +88,7 @@ def train_online(config: Any, method: Method, *, force: bool = False, echo: Echo
                  "re-tokenised from text in its training format")
     reference = load_reference(config, policy, tokenizer)
     trainable = method.build(config, policy, tokenizer)
+    check_engine(config.rollout, config.model.name_or_path)
     run = open_training_run(config, force)  # everything a user can get wrong has been checked by now
     return _train(config, method, run, split, rewards, oracle, policy, reference, trainable, tokenizer, echo)
 
@@ -104,7 +106,10 @@ def _train(config: Any, method: Method, run: Run, split: Any, rewards: Any, orac
     optimizer = build_optimizer(config, method, trainable)
     model, optimizer = accelerator.prepare(trainable, optimizer)
     ctx = Context(config, accelerator, model, optimizer, policy, reference, tokenizer)
-    engine = build_engine(config.rollout, policy, tokenizer, config.model.name_or_path, seed=config.run.seed)
+    engine = build_engine(config.rollout, policy, tokenizer, config.model.name_or_path, seed=config.run.seed,
+                          is_main=accelerator.is_main_process)
+    if getattr(engine, "threads_note", None) and accelerator.is_main_process:
+        echo(f"note: {engine.threads_note}")
     state = _resume(run, ctx, method, echo)
     main = accelerator.is_main_process
     eval_prompts = split.eval[:config.train.eval_prompts] if config.train.eval_prompts else split.eval
@@ -160,17 +165,17 @@ def build_optimizer(config: Any, method: Method, trainable: Any) -> Any:
 
 def _round(ctx: Context, engine: Any, method: Method, prompts: list, rewards: Any,
            step: int) -> tuple[dict[str, float], Any]:
-    from alignlab.algorithms.online.engines import sampling_params, sync_weights
+    from alignlab.algorithms.online.engines import sampling_params, sampling_seed, sync_weights
     from alignlab.algorithms.online.rollout import collect
 
     config, accelerator = ctx.config, ctx.accelerator
     started = time.perf_counter()
-    synced = sync_weights(engine, ctx.policy)
+    synced = sync_weights(engine, ctx.policy, accelerator)
     synced_at = time.perf_counter()
     batch = pick_prompts(prompts, config.run.seed, step, config.train.prompts_per_step, accelerator.process_index,
                          accelerator.num_processes)
     sampling = sampling_params(config.rollout, method.samples_per_prompt(),
-                               seed=config.run.seed * 1_000_003 + step * 101 + accelerator.process_index)
+                               seed=sampling_seed(engine, config.run.seed, step, accelerator.process_index))
     rollout = collect(engine, batch, sampling, rewards, ctx.tokenizer,
                       unfinished_reward=config.rollout.unfinished_reward, device=accelerator.device)
     trained = time.perf_counter()
@@ -218,7 +223,7 @@ def evaluate(ctx: Context, engine: Any, prompts: list, rewards: Any, oracle: Any
     if not prompts:
         return {}
     config = ctx.config
-    sync_weights(engine, ctx.policy)
+    sync_weights(engine, ctx.policy, ctx.accelerator)
     sampling = sampling_params(config.rollout, 1, seed=config.run.seed + 17,
                                temperature=config.train.eval_temperature)
     completions = engine.generate([p.text for p in prompts], sampling)
@@ -231,6 +236,9 @@ def evaluate(ctx: Context, engine: Any, prompts: list, rewards: Any, oracle: Any
            "eval/finished": sum(c.finish_reason == "stop" for c in completions) / len(completions)}
     if oracle is not None:
         out["eval/oracle"] = float(oracle([p.prompt for p in prompts], texts, columns).total.mean())
+    from alignlab.algorithms.online.quality import eval_quality
+
+    out |= eval_quality(ctx, prompts, completions, sampled=config.train.eval_temperature > 0)
     return out
 
 
@@ -252,15 +260,19 @@ def _guards(guards: Any, metrics: dict[str, float], state: dict[str, Any]) -> st
 
 
 def _divergence(guards: Any, latest: dict[str, float], state: dict[str, Any]) -> str | None:
-    """(training-reward gain) - (oracle gain) on held-out prompts since the start."""
+    """(training-reward gain) - (oracle gain) on held-out prompts since the start; then the degeneration guard
+    (distinct-2 and reference perplexity against the evaluation before training, `online.quality`)."""
+    from alignlab.algorithms.online.quality import degeneration
+
     base = state["baseline"] or {}
+    degenerate = degeneration(guards, latest, base)
     if "eval/oracle" not in latest or "eval/oracle" not in base:
-        return None
+        return degenerate
     gap = (latest["eval/reward"] - base["eval/reward"]) - (latest["eval/oracle"] - base["eval/oracle"])
     latest["eval/oracle_divergence"] = gap
     if guards.max_divergence is not None and gap > guards.max_divergence and guards.early_stop:
         return f"held-out reward gained {gap:.3f} more than the oracle (guards.max_divergence {guards.max_divergence})"
-    return None
+    return degenerate
 
 
 def _write_samples(run: Run, step: int, rollout: Any, count: int) -> None:
@@ -329,6 +341,9 @@ def _finish(run: Run, ctx: Context, method: Method, state: dict[str, Any], lates
         "data": {"train_prompts": len(split.train), "eval_prompts": len(split.eval), "dropped": split.dropped},
         "rollout_engine": ctx.config.rollout.engine, "model": str(run.dir / "model"),
     })
+    from alignlab.models.card import hand_off
+
+    hand_off(run, run.dir / "model", echo, method=method.name)  # model card, adapter base path, hub upload
     nan = float("nan")
     echo(f"held-out reward {before.get('eval/reward', nan):.3f} -> {after.get('eval/reward', nan):.3f}"
          f" (max KL {state.get('kl_max', 0.0):.3f}) ({run.dir})")

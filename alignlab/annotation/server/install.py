@@ -2,7 +2,7 @@
 
 argilla-server 2.8.0 cannot live beside alignlab: it pins typer 0.9 (which breaks with click >= 8.2),
 and the newest huggingface-hub/datasets/pandas it accepts pull click >= 8.4 back in. So it gets its own
-environment with the pins below (the set that resolves and starts here; see DESIGN.md).
+environment with the pins below (the set that resolves and starts beside Python 3.11 and torch 2.13).
 
 The stamp file `<venv>/alignlab-stamp.json` names the requirement set and the Python it was built for; a
 missing or different stamp means (re)install. A file lock serialises concurrent installs (two test sessions).

@@ -6,7 +6,12 @@
     status(server)  which processes run, and whether the server answers
 
 State lives in `server.state_dir` (see `alignlab.annotation.state`): SQLite database, Redis socket, logs,
-PID records, and the private credentials file. Without `server.elasticsearch_url` (or $ARGILLA_ELASTICSEARCH)
+PID records, and the private credentials file. The folder is private to the user (0700) and the server
+processes run with umask 077, so the database (which holds every user's API key) is 0600 from its start;
+`up` tightens and reports looser modes left by older versions, and records the URL it started the server
+at (`local.json`), so that later commands from the same folder talk to that port.
+
+Without `server.elasticsearch_url` (or $ARGILLA_ELASTICSEARCH)
 the server uses alignlab's embedded search engine (`engine/sql_engine.py`), which answers from the database.
 """
 
@@ -20,7 +25,18 @@ from pathlib import Path
 from alignlab.annotation.errors import AuthenticationFailed, ServerSetupError
 from alignlab.annotation.server import install, processes
 from alignlab.annotation.server import redis as redis_proc
-from alignlab.annotation.state import CONNECTION_FILE, Credentials, Paths, read_json, resolve_url
+from alignlab.annotation.state import (
+    CONNECTION_FILE,
+    Credentials,
+    Paths,
+    local_url,
+    open_state,
+    read_json,
+    record_local_url,
+    recorded_local,
+    resolve_url,
+    secure_state,
+)
 from alignlab.config.annotate import ServerSection
 from alignlab.utils.io import atomic_write_json
 
@@ -149,7 +165,7 @@ def _prepare_database(python: Path, env: dict[str, str], server: ServerSection, 
     paths.logs.mkdir(parents=True, exist_ok=True)
     with open(paths.logs / "prepare.log", "ab") as log:
         result = subprocess.run([str(python), str(ENGINE_DIR / "boot.py"), "prepare"], env=secrets_env,
-                                stdout=log, stderr=subprocess.STDOUT, check=False)
+                                stdout=log, stderr=subprocess.STDOUT, check=False, umask=0o077)
     if result.returncode != 0:
         raise ServerSetupError(f"preparing the Argilla database failed: {processes.log_tail(paths.logs, 'prepare')} "
                                f"(log: {paths.logs / 'prepare.log'})")
@@ -164,9 +180,12 @@ def up(server: ServerSection, *, echo=print) -> ServerStatus:
         raise ServerSetupError(f"server.url is set ({server.url}): `annotate up` starts a local server; "
                                "unset server.url to use one")
     paths = Paths.of(server)
+    paths.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths = open_state(server, echo)
+    server = recorded_local(server, paths)
     (paths.root / CONNECTION_FILE).unlink(missing_ok=True)  # `up` means: use the local server from now on
     python = install_server(server, echo=echo)
-    url = resolve_url(server, paths)
+    url = local_url(server)
     if processes.find("server", paths.pids) is None and not redis_proc.port_is_free(server.host, server.port):
         raise ServerSetupError(f"port {server.port} on {server.host} is in use by another program; "
                                "choose another with server.port=...")
@@ -190,6 +209,10 @@ def up(server: ServerSection, *, echo=print) -> ServerStatus:
     if not processes.wait_until(lambda: _answers(url), timeout_s=server.start_timeout_s, while_alive=process):
         raise ServerSetupError(f"the Argilla server did not become healthy at {url}: "
                                f"{processes.log_tail(paths.logs, 'server')} (log: {paths.logs / 'server.log'})")
+    record_local_url(paths, url)
+    report = secure_state(paths)  # again: the server created its database and WAL files meanwhile
+    if report:
+        echo(report)
     return _checked_status(server, paths, url)
 
 
@@ -204,9 +227,11 @@ def _answers(url: str) -> bool:
 
 def _checked_status(server: ServerSection, paths: Paths, url: str) -> ServerStatus:
     """Status after a start: the owner key must work, or every later command would fail."""
-    from alignlab.annotation.state import api_for
+    from alignlab.annotation.client import ArgillaAPI
 
-    api = api_for(server)
+    owner = Credentials(server, paths).owner()
+    api = ArgillaAPI(url, owner.api_key, key_source=owner.key_source, timeout_s=server.request_timeout_s,
+                     retry_max_s=server.retry_max_s)
     try:
         info = api.get("/api/v1/status")
     except AuthenticationFailed as err:
@@ -229,12 +254,12 @@ def down(server: ServerSection) -> list[str]:
     return [name for name in PROCESSES if processes.stop(name, paths.pids)]
 
 
-def status(server: ServerSection) -> ServerStatus:
+def status(server: ServerSection, *, echo=print) -> ServerStatus:
     """Which local processes run, and whether the server answers (and with which search engine)."""
     from alignlab.annotation.errors import AnnotationError
     from alignlab.annotation.state import api_for
 
-    paths = Paths.of(server)
+    paths = open_state(server, echo)
     url = resolve_url(server, paths)
     healthy, engine = _answers(url), None
     if healthy:
@@ -244,11 +269,6 @@ def status(server: ServerSection) -> ServerStatus:
             api.close()
         except AnnotationError as err:
             engine = f"unknown: {err}"
-    local = url == _local_url(server)
+    local = url in (local_url(server), read_json(paths.root / "local.json").get("url"))
     note = "" if local else "remote server (annotate connect); nothing runs locally"
     return ServerStatus(url, healthy, _running(paths) if local else {}, engine, str(paths.root), note)
-
-
-def _local_url(server: ServerSection) -> str:
-    host = "127.0.0.1" if server.host in ("0.0.0.0", "::") else server.host
-    return f"http://{host}:{server.port}"

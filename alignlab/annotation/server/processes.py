@@ -34,8 +34,9 @@ def start(name: str, argv: Sequence[str], *, env: Mapping[str, str], pid_dir: Pa
     log_dir.mkdir(parents=True, exist_ok=True)
     pid_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / f"{name}.log", "ab") as log:
+        # umask 077: what the process creates (the server's database holds every API key) is private.
         child = subprocess.Popen(list(argv), env=dict(env), stdout=log, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True)
+                                 stdin=subprocess.DEVNULL, cwd=cwd, start_new_session=True, umask=0o077)
     process = psutil.Process(child.pid)
     atomic_write_json(_record_path(pid_dir, name), {"pid": child.pid, "create_time": process.create_time(),
                                                    "argv0": os.path.basename(argv[0])})

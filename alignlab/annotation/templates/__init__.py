@@ -7,6 +7,7 @@
 | ratings    | 0-4 ratings of HelpSteer's five attributes     | ratings (mean per attribute)            |
 | binary     | good / bad (KTO)                               | unpaired                                |
 | safety     | safe / refusal / over-refusal / harmful        | unpaired (good = safe or refusal)       |
+| arabic_pairwise | pairwise, in Arabic, shown right to left  | pairwise                                |
 
     template = TEMPLATES.get("pairwise")()
     settings = template.settings(dataset_section, items)     # fields, questions, metadata, guidelines
@@ -78,5 +79,6 @@ TEMPLATES.register("ranking", "alignlab.annotation.templates.ranking:RankingTemp
 TEMPLATES.register("ratings", "alignlab.annotation.templates.ratings:RatingsTemplate")
 TEMPLATES.register("binary", "alignlab.annotation.templates.binary:BinaryTemplate")
 TEMPLATES.register("safety", "alignlab.annotation.templates.binary:SafetyTemplate")
+TEMPLATES.register("arabic_pairwise", "alignlab.annotation.templates.arabic_pairwise:ArabicPairwiseTemplate")
 
 __all__ = ["TEMPLATES", "Item", "Judged", "Measure", "Template"]

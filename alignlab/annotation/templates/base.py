@@ -198,11 +198,20 @@ def judged_texts(judged: Judged, fields: tuple[str, ...]) -> tuple[Any, list]:
 
 
 def with_context(record: dict, judged: Judged) -> dict:
-    """Copy the item's source and category (visible metadata) onto an output record."""
+    """Copy the item's source and category (visible metadata) onto an output record, and the id of the
+    record this one is a newer version of (its text changed after it was answered; see `push`)."""
     for key in ("source", "category"):
         if judged.metadata.get(key):
             record[key] = judged.metadata[key]
+    if judged.info.get("version_of"):
+        record.setdefault("metadata", {})["version_of"] = judged.info["version_of"]
     return record
+
+
+def content_hash(fields: dict) -> str:
+    """What annotators see of a record (its fields), as a short hash: equal hashes, same text."""
+    encoded = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.blake2b(encoded, digest_size=8).hexdigest()
 
 
 def read_hidden_info(metadata: dict | None) -> dict:
@@ -262,6 +271,15 @@ def float_property(name: str, *, visible: bool = True) -> dict:
 def suggestion(question: str, value: Any, *, score: float | None = None, agent: str | None = None) -> dict:
     """A suggestion payload keyed by question *name* (push resolves names to the server's question ids)."""
     return {"question_name": question, "value": value, "score": score, "agent": agent, "type": "model"}
+
+
+def record_agreement(share: float, raters: int) -> float | None:
+    """A pulled record's `agreement`: None (null in the output) when fewer than two annotators answered it.
+
+    One vote always "agrees" with itself; writing 1.0 would give a single annotator's label the trust of a
+    unanimous panel. Training decides what a single-annotator record weighs (`single_annotator_weight` of
+    `rm` and of DPO/KTO's `data.weighting`)."""
+    return None if raters < 2 else round(float(share), 4)
 
 
 def sigmoid(x: float) -> float:

@@ -19,6 +19,7 @@ from alignlab.annotation.templates.base import (
     Judged,
     label_question,
     majority,
+    record_agreement,
     suggestion,
     terms_property,
     text_field,
@@ -85,7 +86,7 @@ class _LabelTemplate(Template):
         metadata = single_metadata(judged)
         metadata.update(self.extra_metadata(votes, winner))
         record = {"id": judged.external_id, "prompt": prompt, "completion": response,
-                  "label": winner in self.good, "agreement": round(share, 4),
+                  "label": winner in self.good, "agreement": record_agreement(share, len(votes)),
                   "annotators": sorted(votes), "metadata": metadata}
         return with_context(record, judged)
 

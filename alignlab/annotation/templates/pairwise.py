@@ -27,6 +27,7 @@ from alignlab.annotation.templates.base import (
     label_question,
     majority,
     originals,
+    record_agreement,
     render,
     sigmoid,
     suggestion,
@@ -142,6 +143,6 @@ class PairwiseTemplate(Template):
         if any(rationales):
             metadata["rationales"] = [text for text in rationales if text]
         record = {"id": judged.external_id, "prompt": prompt, "chosen": responses[best],
-                  "rejected": responses[1 - best], "agreement": round(share, 4),
+                  "rejected": responses[1 - best], "agreement": record_agreement(share, len(votes)),
                   "annotators": sorted(votes), "metadata": metadata}
         return with_context(record, judged)

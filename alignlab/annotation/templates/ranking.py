@@ -23,6 +23,7 @@ from alignlab.annotation.templates.base import (
     judged_texts,
     originals,
     ranking_question,
+    record_agreement,
     render,
     suggestion,
     terms_property,
@@ -118,7 +119,7 @@ class RankingTemplate(Template):
         record = {
             "id": judged.external_id, "prompt": prompt, "responses": responses,
             "ranks": [distinct.index(mean) + 1 for mean in means],
-            "agreement": round(_pair_agreement(ranks, n), 4), "annotators": sorted(ranks),
+            "agreement": record_agreement(_pair_agreement(ranks, n), len(ranks)), "annotators": sorted(ranks),
             "metadata": {"mean_ranks": [round(mean, 4) for mean in means], "argilla_id": judged.external_id},
         }
         models = judged.info.get("models") or []

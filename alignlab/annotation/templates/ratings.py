@@ -20,6 +20,7 @@ from alignlab.annotation.templates.base import (
     hidden_info,
     originals,
     rating_question,
+    record_agreement,
     render,
     suggestion,
     terms_property,
@@ -134,7 +135,7 @@ class RatingsTemplate(Template):
         record = {
             "id": judged.external_id, "prompt": prompt, "response": response,
             "ratings": {name: round(statistics.fmean(v.values()), 4) for name, v in ratings.items()},
-            "agreement": round(sum(shares) / len(shares), 4),
+            "agreement": record_agreement(sum(shares) / len(shares), min(len(v) for v in ratings.values())),
             "annotators": sorted({user for votes in ratings.values() for user in votes}),
             "metadata": metadata,
         }

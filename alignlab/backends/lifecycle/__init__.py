@@ -21,13 +21,6 @@ summary whose `model` is that folder. `alignlab.algorithms.{pretrain,sft,externa
 
 from __future__ import annotations
 
-from alignlab.backends.lifecycle.base import LifecycleBackend
-from alignlab.registry import Registry
-
-LIFECYCLE_BACKENDS: Registry[LifecycleBackend] = Registry("lifecycle backend")
-LIFECYCLE_BACKENDS.register("pretrain", "alignlab.backends.lifecycle.causal_lm:PRETRAIN")
-LIFECYCLE_BACKENDS.register("cpt", "alignlab.backends.lifecycle.causal_lm:CPT")
-LIFECYCLE_BACKENDS.register("sft", "alignlab.backends.lifecycle.sft:SFT")
-LIFECYCLE_BACKENDS.register("external", "alignlab.backends.lifecycle.external:EXTERNAL")
+from alignlab.backends.lifecycle.base import LIFECYCLE_BACKENDS, LifecycleBackend
 
 __all__ = ["LIFECYCLE_BACKENDS", "LifecycleBackend"]

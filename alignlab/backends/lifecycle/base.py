@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from alignlab.registry import Registry
 from alignlab.runs import Run, open_run
 
 Echo = Callable[[str], None]
@@ -44,9 +45,16 @@ class LifecycleBackend(Protocol):
         """Train (resuming where `run` stopped), save, finish `run`; return the saved model folder."""
 
 
+# The backends by name (targets resolve on first use, so listing them imports no trainer).
+LIFECYCLE_BACKENDS: Registry[LifecycleBackend] = Registry("lifecycle backend")
+LIFECYCLE_BACKENDS.register("pretrain", "alignlab.backends.lifecycle.causal_lm:PRETRAIN")
+LIFECYCLE_BACKENDS.register("cpt", "alignlab.backends.lifecycle.causal_lm:CPT")
+LIFECYCLE_BACKENDS.register("sft", "alignlab.backends.lifecycle.sft:SFT")
+LIFECYCLE_BACKENDS.register("external", "alignlab.backends.lifecycle.external:EXTERNAL")
+
+
 def run_backend(name: str, config: Any, *, force: bool = False, echo: Echo = print) -> Run:
     """Run lifecycle backend `name` on `config`; returns the finished run (`run.summary()["model"]`)."""
-    from alignlab.backends.lifecycle import LIFECYCLE_BACKENDS
     from alignlab.utils.seed import seed_everything
 
     backend = LIFECYCLE_BACKENDS.get(name)
@@ -134,6 +142,9 @@ def train_and_save(trainer: Any, run: Run, tokenizer: Any, *, summary: dict[str,
     last_train = next((dict(e) for e in reversed(trainer.state.log_history) if "loss" in e), {})
     run.finish({**summary, "steps": step, "train": last_train, "eval_before": before, "eval": after,
                 "train_runtime_s": round(result.metrics.get("train_runtime", 0.0), 3), "model": str(model_dir)})
+    from alignlab.models.card import hand_off
+
+    hand_off(run, model_dir, echo)  # model card, adapter base path, train.push_to_hub
     if after:
         echo(f"held-out loss {after['loss']:.4f} (perplexity {after['perplexity']:.2f}), "
              f"before training {before.get('loss', float('nan')):.4f}; model: {model_dir}")

@@ -124,7 +124,7 @@ class CausalLMBackend:
         if lora is not None:
             from peft import get_peft_model
 
-            from alignlab.algorithms.dpo import lora_config
+            from alignlab.models.lora import lora_config
 
             model = get_peft_model(model, lora_config(lora))
         if tokenizer.pad_token is None:

@@ -69,7 +69,7 @@ def build_trainer(config: Any, run: Run, prepared: Prepared) -> Any:
     )
     peft_config = None
     if config.lora is not None:
-        from alignlab.algorithms.dpo import lora_config
+        from alignlab.models.lora import lora_config
 
         peft_config = lora_config(config.lora)
     with _quiet_datasets():  # one progress bar per preprocessing step and split otherwise

@@ -67,7 +67,9 @@ def corpus_files(paths: Sequence[str], field: str = "data.paths") -> list[Path]:
                 raise DataError(f"{field}: {entry!r} matches no file; check the pattern")
             files += matched
             continue
-        path = Path(entry)
+        from alignlab.paths import shipped_path
+
+        path = shipped_path(entry)  # `data/lifecycle/...` in a shipped config also works outside a checkout
         if not path.exists():
             raise DataError(f"{entry}: file not found ({field}); name existing text or JSONL files")
         if path.is_dir():

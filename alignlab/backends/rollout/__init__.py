@@ -5,9 +5,10 @@
     completions = engine.generate(["<|user|>\\nHi<|end|><|assistant|>\\n"], SamplingParams(max_new_tokens=32))
 
 `base.py` holds the interface every engine implements (`RolloutEngine`: `generate`, `update_weights`) and its
-plain data types; `hf.py` is transformers' `generate` (CPU or GPU); `vllm.py` is vLLM (GPU), colocated in the
-process (`VLLMRolloutEngine`, registered as "vllm") or a separate server (`VLLMServerEngine`). Importing the
-package imports no torch and no vllm.
+plain data types; `hf.py` is transformers' `generate` (CPU or GPU); `vllm.py` is vLLM colocated in the process
+(`VLLMRolloutEngine`, registered as "vllm"; GPU, or CPU with vLLM's CPU build); `vllm_server.py` is a shared
+rollout server (`alignlab rollout serve`, `VLLMServerEngine`) and `vllm_worker.py` the weight reload that runs
+inside it. Importing the package imports no torch and no vllm.
 """
 
 from alignlab.backends.rollout.base import Completion, RolloutEngine, SamplingParams

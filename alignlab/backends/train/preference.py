@@ -15,9 +15,14 @@ What changes here:
 - **Padding**: the policy's forward runs the batch's sequences in length groups, each padded only to its own
   longest sequence (`grouped_sequence_logps`): the same examples per step, the same gradient, less padding.
   TRL pads every chosen and rejected sequence of a batch to the longest one.
-- **Metrics** per logged step: loss, rewards (chosen, rejected, accuracies, margins), log-probs, and a KL
-  estimate, `kl_estimate` = mean of log pi - log pi_ref over the batch's responses (a KL only where the responses
-  were sampled from the policy; on offline data it measures how far the policy moved on them). KTO also logs
+- **Metrics** per logged step: loss, rewards (chosen, rejected, accuracies, margins), log-probs, and
+  `offline_log_ratio` (DPO; also logged under its old name `kl_estimate`) = mean of log pi(y|x) - log pi_ref(y|x)
+  over the batch's chosen and rejected responses. It is *not* a KL: a KL averages that log-ratio over responses
+  sampled from the policy, and is never negative; these responses come from the dataset. DPO raises the chosen
+  answers' likelihood relative to the rejected ones and usually lowers both in absolute terms (rejected ones
+  much more), so on offline data the value drifts negative, often to tens of nats: the policy moved away from
+  *these* texts, not towards nothing. For a real KL sample from the policy (the pipeline's eval stage reports
+  `sampled_kl`, `alignlab.metrics.generation`). KTO's `kl_estimate` is the same log-ratio on its data. KTO also logs
   `kl`, its reference point z0; its `rewards/accuracies` has no pairs to compare, so it is the share of
   (desirable, undesirable) example pairs within a batch whose implicit rewards are in the right order (an AUC).
   The fused head computes log-probs only, not TRL's entropy/logit statistics.
@@ -31,7 +36,7 @@ What changes here:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +46,23 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 from trl.trainer.kto_trainer import DataCollatorForUnpairedPreference
 from trl.trainer.utils import add_fused_lm_head
 
+from alignlab.backends.train.grouping import length_groups
+from alignlab.backends.train.prefix_sharing import (
+    MIN_SAVING,
+    ChoiceLog,
+    Pairs,
+    batch_rows,
+    pack_shared,
+    pair_rows,
+    pairs_from_batch,
+    pairs_tokens,
+    shared_length,
+    shared_logps,
+    shared_pays,
+)
 from alignlab.losses.kto import KTO_USES_KL, kto_loss
 from alignlab.losses.preference import preference_loss
+from alignlab.metrics.utilisation import attach_meter
 
 _EXTRA_COLUMNS = ("weight", "label_smoothing")
 
@@ -91,24 +111,6 @@ def sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Te
     return per_token.sum(-1), completion_mask[:, 1:].sum(-1)
 
 
-# A forward pass costs about this share of a group's padded tokens on top of the tokens themselves.
-GROUP_OVERHEAD = 0.05
-MIN_GROUP_ROWS = 4
-
-
-def length_groups(lengths: Sequence[int], min_rows: int = MIN_GROUP_ROWS) -> list[list[int]]:
-    """Row indices split into groups of similar length (sorted, equal counts), choosing the number of groups
-    that minimises padded tokens plus a per-forward overhead. One group when splitting does not pay."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    best, best_cost = [order], len(order) * max(lengths, default=0)
-    for count in range(2, len(order) // min_rows + 1):
-        groups = [order[len(order) * k // count:len(order) * (k + 1) // count] for k in range(count)]
-        cost = sum(len(g) * lengths[g[-1]] for g in groups) * (1 + GROUP_OVERHEAD * (count - 1))
-        if cost < best_cost:
-            best, best_cost = groups, cost
-    return best
-
-
 def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                            completion_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """`sequence_logps` over the same rows, run in length groups each padded only to its own longest row.
@@ -137,6 +139,46 @@ def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: 
     return torch.cat(logps)[inverse], torch.cat(counts)[inverse]
 
 
+def paired_logps(model: Any, pairs: Pairs | None, separate: tuple[torch.Tensor, ...], *, second_cost: float = 1.0,
+                 log: ChoiceLog | None = None, share: bool | None = None) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Summed log-probs and counts (2N,) of a paired batch, `[first rows..., second rows...]`, and whether the
+    prompt was shared: one row per pair (`prefix_sharing`) when `pairs` share prompts and that saves enough
+    token positions, else `grouped_sequence_logps` over `separate` = (input_ids, attention_mask,
+    completion_mask) of the 2N rows. Equal either way to float rounding. `share` forces a side (benchmarks)."""
+    from alignlab.launch.topology import forwards_are_collective
+
+    saving = 0.0
+    if pairs is None:
+        share = False
+    elif share is None:
+        share, saving = shared_pays(pairs, grouped=not forwards_are_collective(), second_cost=second_cost)
+    if log is not None:
+        log(share, saving)
+    if not share:
+        return (*grouped_sequence_logps(model, *separate), False)
+    first, second, first_count, second_count = grouped_shared_logps(model, pairs, separate[0].device)
+    return torch.cat([first, second]), torch.cat([first_count, second_count]), True
+
+
+def grouped_shared_logps(model: Any, pairs: Pairs, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """`shared_logps` over shared rows run in length groups, each padded only to its own longest row (one group
+    under ZeRO-3/FSDP, where every rank must run as many forwards as the others), in the pairs' order."""
+    from alignlab.launch.topology import forwards_are_collective
+
+    lengths = [shared_length(len(p), len(a), len(b))
+               for p, a, b in zip(pairs.prompts, pairs.firsts, pairs.seconds, strict=True)]
+    groups = [list(range(len(lengths)))] if forwards_are_collective() else length_groups(lengths)
+    parts = []
+    for group in groups:
+        rows = pack_shared([pairs.prompts[i] for i in group], [pairs.firsts[i] for i in group],
+                           [pairs.seconds[i] for i in group], pad_id=0).to(device)
+        parts.append(shared_logps(model, rows))
+    inverse = torch.empty(len(lengths), dtype=torch.long)
+    inverse[torch.tensor([i for group in groups for i in group])] = torch.arange(len(lengths))
+    inverse = inverse.to(device)
+    return tuple(torch.cat([part[k] for part in parts])[inverse] for k in range(4))
+
+
 def pad_right(prompts: Sequence[list[int]], completions: Sequence[list[int]],
               pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask, completion_mask), each (N, T), for prompt + completion sequences."""
@@ -163,17 +205,77 @@ def reference_logps(model: Any, prompts: Sequence[list[int]], completions: Seque
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]) + len(completions[i]))
     result = torch.empty(len(prompts), dtype=torch.float32)
     device = next(model.parameters()).device
-    adapter = model.disable_adapter() if adapter_disabled else contextlib.nullcontext()
-    was_training = model.training
-    model.eval()
-    with torch.inference_mode(), adapter:
+    with frozen(model, adapter_disabled):
         for start in range(0, len(order), batch_size):
             index = order[start:start + batch_size]
             batch = pad_right([prompts[i] for i in index], [completions[i] for i in index], pad_id)
             logps, _ = sequence_logps(model, *(t.to(device) for t in batch))
             result[index] = logps.float().cpu()
-    model.train(was_training)
     return result
+
+
+@contextlib.contextmanager
+def frozen(model: Any, adapter_disabled: bool = False) -> Iterator[None]:
+    """Eval mode without autograd (and with a PEFT adapter off when asked) for a reference pass; the model's
+    training mode is restored afterwards, also when the pass fails."""
+    adapter = model.disable_adapter() if adapter_disabled else contextlib.nullcontext()
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode(), adapter:
+            yield
+    finally:
+        model.train(was_training)
+
+
+def reference_column_logps(model: Any, columns: dict[str, tuple[list, list]], *, pad_id: int, batch_size: int,
+                           adapter_disabled: bool = False) -> dict[str, torch.Tensor]:
+    """`reference_logps` for each column {name: (prompts, completions)}; two columns holding the same prompts
+    (DPO's chosen and rejected, KTO's completion and KL completion) run as one shared row per pair
+    (`alignlab.backends.train.prefix_sharing`) when that saves enough tokens: the prompt is computed once."""
+    names, result = list(columns), {}
+    while names:
+        name = names.pop(0)
+        prompts, completions = columns[name]
+        partner = next((other for other in names if columns[other][0] == prompts), None)
+        pairs = Pairs(prompts, completions, columns[partner][1]) if partner is not None else None
+        if pairs is not None and all(pairs.prompts) and _shared_saving(pairs) >= MIN_SAVING:
+            names.remove(partner)
+            result[name], result[partner] = shared_reference_logps(model, pairs, pad_id=pad_id,
+                                                                   batch_size=max(1, batch_size // 2),
+                                                                   adapter_disabled=adapter_disabled)
+            continue
+        result[name] = reference_logps(model, prompts, completions, pad_id=pad_id, batch_size=batch_size,
+                                       adapter_disabled=adapter_disabled)
+    return result
+
+
+def _shared_saving(pairs: Pairs) -> float:
+    """Share of tokens one shared row per pair saves over two sorted (nearly unpadded) separate passes."""
+    separate = sum(2 * len(p) + len(a) + len(b)
+                   for p, a, b in zip(pairs.prompts, pairs.firsts, pairs.seconds, strict=True))
+    return 1.0 - pairs_tokens(pairs) / max(separate, 1)
+
+
+def shared_reference_logps(model: Any, pairs: Pairs, *, pad_id: int, batch_size: int,
+                           adapter_disabled: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """log pi_ref of both continuations of every pair (N,), (N,), float32 on CPU: one shared row per pair,
+    in batches of `batch_size` rows formed in length order."""
+    patch_log_prob_head(model)
+    lengths = [shared_length(len(p), len(a), len(b))
+               for p, a, b in zip(pairs.prompts, pairs.firsts, pairs.seconds, strict=True)]
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    first = torch.empty(len(lengths), dtype=torch.float32)
+    second = torch.empty(len(lengths), dtype=torch.float32)
+    device = next(model.parameters()).device
+    with frozen(model, adapter_disabled):
+        for start in range(0, len(order), batch_size):
+            index = order[start:start + batch_size]
+            rows = pack_shared([pairs.prompts[i] for i in index], [pairs.firsts[i] for i in index],
+                               [pairs.seconds[i] for i in index], pad_id).to(device)
+            first_logps, second_logps, _, _ = shared_logps(model, rows)
+            first[index], second[index] = first_logps.float().cpu(), second_logps.float().cpu()
+    return first, second
 
 
 class PreferenceCollator(DataCollatorForPreference):
@@ -235,6 +337,21 @@ class _AlignlabTrainerMixin:
     def _model_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in inputs.items() if k not in (*_EXTRA_COLUMNS, "length")}
 
+    def _count_tokens(self, tokens: int | torch.Tensor, *, trained: bool) -> None:
+        """Tokens the model ran in a training step (a shared prompt once), for the utilisation metrics."""
+        meter = getattr(self, "_meter", None)
+        if meter is not None and self.model.training:
+            meter.count(int(tokens), trained=trained)
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """Training logs also carry achieved FLOP/s and its share of the machine's measured matmul peak."""
+        meter = getattr(self, "_meter", None)
+        if meter is not None and "loss" in logs:
+            from alignlab.metrics.utilisation import training_dtype
+
+            logs.update(meter.report(training_dtype(self.args)))
+        super().log(logs, start_time)
+
 
 class AlignlabDPOTrainer(_AlignlabTrainerMixin, DPOTrainer):
     """DPOTrainer whose loss is `preference_loss` (any registered variant, SimPO, ORPO) with example weights."""
@@ -242,23 +359,42 @@ class AlignlabDPOTrainer(_AlignlabTrainerMixin, DPOTrainer):
     def __init__(self, *args: Any, objective: PreferenceObjective, **kwargs: Any) -> None:
         self.objective = objective
         self._ref_columns = ("ref_chosen_logps", "ref_rejected_logps") if objective.uses_reference else ()
+        self._choice_log = ChoiceLog("DPO forward")
         super().__init__(*args, **kwargs)
         patch_log_prob_head(self.model)
+        self._meter = attach_meter(self)
 
-    def _reference(self, inputs: dict[str, Any]) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    def _pairs(self, inputs: dict[str, Any]) -> Pairs | None:
+        half = inputs["input_ids"].size(0) // 2  # the batch is [chosen..., rejected...]
+        return pairs_from_batch(inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"],
+                                slice(0, half), slice(half, None))
+
+    def _reference(self, inputs: dict[str, Any],
+                   pairs: Pairs | None) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         if not self.objective.uses_reference:
             return None, None
         if "ref_chosen_logps" in inputs:
             return inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
-        return self.compute_ref_log_probs(self.ref_model or self.model, self._model_inputs(inputs))
+        if self.ref_model is None:  # a PEFT policy with its adapter disabled: TRL's own path
+            return self.compute_ref_log_probs(self.model, self._model_inputs(inputs))
+        with torch.no_grad(), self.accelerator.autocast():
+            logps, _, _ = paired_logps(self.ref_model, pairs, (inputs["input_ids"], inputs["attention_mask"],
+                                                                inputs["completion_mask"]))
+        return logps.chunk(2)
 
     def _compute_loss(self, model, inputs, return_outputs):  # noqa: ANN001 - TRL's signature
         mode = "train" if self.model.training else "eval"
-        logps, lengths = grouped_sequence_logps(model, inputs["input_ids"], inputs["attention_mask"],
-                                                inputs["completion_mask"])
+        pairs = self._pairs(inputs)
+        logps, lengths, shared = paired_logps(model, pairs, (inputs["input_ids"], inputs["attention_mask"],
+                                                             inputs["completion_mask"]), log=self._choice_log)
+        self._append(mode, prefix_shared=torch.tensor([float(shared)]))  # rank-local: no collective
+        tokens = pairs_tokens(pairs) if shared else int(inputs["attention_mask"].sum())
+        self._count_tokens(tokens, trained=True)
         chosen_logps, rejected_logps = logps.chunk(2)  # the batch is [chosen..., rejected...]
         chosen_lengths, rejected_lengths = lengths.chunk(2)
-        ref_chosen, ref_rejected = self._reference(inputs)
+        ref_chosen, ref_rejected = self._reference(inputs, pairs)
+        if "ref_chosen_logps" not in inputs and ref_chosen is not None:
+            self._count_tokens(tokens, trained=False)  # the reference ran beside the policy
         objective = self.objective
         out = preference_loss(
             chosen_logps, rejected_logps, ref_chosen, ref_rejected, chosen_lengths, rejected_lengths,
@@ -275,7 +411,9 @@ class AlignlabDPOTrainer(_AlignlabTrainerMixin, DPOTrainer):
             "logps/chosen": chosen_logps, "logps/rejected": rejected_logps,
         }
         if ref_chosen is not None:  # (B, 2): both sides of a pair stay with their example
-            values["kl_estimate"] = torch.stack([chosen_logps - ref_chosen, rejected_logps - ref_rejected], dim=1)
+            log_ratio = torch.stack([chosen_logps - ref_chosen, rejected_logps - ref_rejected], dim=1)
+            values["offline_log_ratio"] = log_ratio  # the clearer name (see the module docstring)
+            values["kl_estimate"] = log_ratio  # the old key, kept so existing dashboards still read it
         if weight is not None:
             values["weight"] = weight
         self._record(mode, **values)  # the same keys on every rank: one collective each step
@@ -288,14 +426,42 @@ class AlignlabKTOTrainer(_AlignlabTrainerMixin, KTOTrainer):
     def __init__(self, *args: Any, objective: KTOObjective, **kwargs: Any) -> None:
         self.objective = objective
         self._ref_columns = ("ref_logps", "ref_KL_logps") if objective.uses_kl else ("ref_logps",)
+        self._choice_log = ChoiceLog("KTO forward with its KL term")
         super().__init__(*args, **kwargs)
         patch_log_prob_head(self.model)
+        self._meter = attach_meter(self)
 
     def _policy_kl_logps(self, model: Any, inputs: dict[str, Any]) -> torch.Tensor:
         with torch.no_grad():
             logps, _ = grouped_sequence_logps(model, inputs["KL_input_ids"], inputs["KL_attention_mask"],
                                               inputs["KL_completion_mask"])
         return logps
+
+    def _policy_logps(self, model: Any, inputs: dict[str, Any], mode: str) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(log-probs of the completions, of the KL completions or None). Each KL completion follows its
+        example's own prompt, so both can run as one shared row per example; the KL half is detached. Sharing
+        also runs the KL tokens backward, so it is chosen only when the prompt is long enough to pay for that."""
+        main = (inputs["input_ids"], inputs["attention_mask"], inputs["completion_mask"])
+        if not self.objective.uses_kl:
+            self._count_tokens(int(main[1].sum()), trained=True)
+            return grouped_sequence_logps(model, *main)[0], None
+        kl = (inputs["KL_input_ids"], inputs["KL_attention_mask"], inputs["KL_completion_mask"])
+        from alignlab.launch.topology import forwards_are_collective
+
+        # Under ZeRO-3/FSDP every rank must run as many forwards as the others: sharing (one forward instead of
+        # two) could differ between ranks, so it is off there.
+        pairs = None if forwards_are_collective() else pair_rows(batch_rows(*main), batch_rows(*kl))
+        second_cost = 1 / 3 if torch.is_grad_enabled() else 1.0
+        share, saving = shared_pays(pairs, second_cost=second_cost) if pairs is not None else (False, 0.0)
+        self._choice_log(share, saving)
+        self._append(mode, prefix_shared=torch.tensor([float(share)]))  # rank-local: no collective
+        if not share:
+            self._count_tokens(int(main[1].sum()), trained=True)
+            self._count_tokens(int(kl[1].sum()), trained=False)
+            return grouped_sequence_logps(model, *main)[0], self._policy_kl_logps(model, inputs)
+        self._count_tokens(pairs_tokens(pairs), trained=True)
+        logps, kl_logps, _, _ = grouped_shared_logps(model, pairs, main[0].device)
+        return logps, kl_logps.detach()
 
     def _reference(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor | None]:
         if "ref_logps" in inputs:
@@ -306,12 +472,11 @@ class AlignlabKTOTrainer(_AlignlabTrainerMixin, KTOTrainer):
         mode = "train" if self.model.training else "eval"
         objective = self.objective
         labels = inputs["label"].bool()
-        logps, _ = grouped_sequence_logps(model, inputs["input_ids"], inputs["attention_mask"],
-                                          inputs["completion_mask"])
+        logps, kl_logps = self._policy_logps(model, inputs, mode)
         ref_logps, ref_kl_logps = self._reference(inputs)
         kl = torch.zeros((), device=logps.device)
         if objective.uses_kl:
-            kl = self._global_kl(self._policy_kl_logps(model, inputs) - ref_kl_logps)
+            kl = self._global_kl(kl_logps - ref_kl_logps)
         out = kto_loss(logps, ref_logps, labels, kl=kl, beta=objective.beta, loss_type=objective.loss_type,
                        desirable_weight=objective.desirable_weight, undesirable_weight=objective.undesirable_weight)
         weight = inputs.get("weight")

@@ -119,18 +119,27 @@ def split_classifier(model: Any) -> tuple[Any, Any]:
 
 
 def pair_rewards(model: Any, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(chosen rewards, rejected rewards), each (B,), from a packed or a padded pairwise batch."""
+    """(chosen rewards, rejected rewards), each (B,), from a packed or a padded pairwise batch.
+
+    `model` may be wrapped for several processes (DDP, DeepSpeed): the wrapper is looked through to find the
+    score head, but the forward runs through it, so the wrapper sees the pass and syncs the gradients."""
     if "chosen_end" not in batch:
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False).logits
         rewards_chosen, rewards_rejected = torch.chunk(logits.squeeze(-1), chunks=2)  # (B,), (B,)
         return rewards_chosen, rewards_rejected
-    backbone, head = split_classifier(model)
-    hidden = backbone(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                      position_ids=batch["position_ids"], use_cache=False).last_hidden_state  # (B, T, H)
-    rows = torch.arange(hidden.shape[0], device=hidden.device)
-    rewards_chosen = head(hidden[rows, batch["chosen_end"]]).squeeze(-1)  # (B,)
-    rewards_rejected = head(hidden[rows, batch["rejected_end"]]).squeeze(-1)
-    return rewards_chosen, rewards_rejected
+    from accelerate.utils import extract_model_from_parallel
+
+    _, head = split_classifier(extract_model_from_parallel(model))
+    scores: list[torch.Tensor] = []  # the head's output at every position: (B, T, 1)
+    handle = head.register_forward_hook(lambda _module, _inputs, output: scores.append(output))
+    try:
+        model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+              position_ids=batch["position_ids"], use_cache=False)
+    finally:
+        handle.remove()
+    per_position = scores[-1].squeeze(-1)  # (B, T); the classifier's own pooled logit is not used
+    rows = torch.arange(per_position.shape[0], device=per_position.device)
+    return per_position[rows, batch["chosen_end"]], per_position[rows, batch["rejected_end"]]  # (B,), (B,)
 
 
 @dataclass
@@ -175,8 +184,18 @@ class PairwiseRewardTrainer(_StepChecks, RewardTrainer):
     """TRL's RewardTrainer with `alignlab.losses.reward.bradley_terry_loss` (weights, margins, centring)."""
 
     def __init__(self, *args: Any, where: str = "", **kwargs: Any) -> None:
+        from alignlab.metrics.utilisation import attach_meter
+
         self.where = where
         super().__init__(*args, **kwargs)
+        self._meter = attach_meter(self)  # achieved FLOP/s and share of the measured peak in the train logs
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs:
+            from alignlab.metrics.utilisation import training_dtype
+
+            logs.update(self._meter.report(training_dtype(self.args)))
+        super().log(logs, start_time)
 
     def _set_signature_columns_if_needed(self) -> None:
         if self._signature_columns is None:
@@ -196,6 +215,9 @@ class PairwiseRewardTrainer(_StepChecks, RewardTrainer):
             if mode == "train":
                 self._check_finite("loss", loss)
                 tokens = inputs["num_tokens"] if "num_tokens" in inputs else inputs["attention_mask"].sum()
+                # The tokens the model ran: a packed row holds the shared prompt once.
+                ran = (inputs["rejected_end"] + 1).sum() if "rejected_end" in inputs else inputs["attention_mask"].sum()
+                self._meter.count(int(ran), trained=True)
                 self._total_train_tokens += int(self.accelerator.gather(tokens.reshape(1)).sum())  # all ranks
             # Every rank's pairs, so that the logged metrics are the global batch's (one process logs them);
             # gather_for_metrics drops the pairs accelerate repeats to even out the last batch.

@@ -1,8 +1,10 @@
-"""AdvBench harmful behaviours: refusal rate on 520 direct harmful instructions.
+"""AdvBench harmful behaviours: harmful-compliance rate on 520 direct harmful instructions.
 
 Zou et al. 2023, *Universal and Transferable Adversarial Attacks on Aligned Language Models* (the GCG paper).
 Asked directly (no adversarial suffix), a safe model refuses every one. Known to hold many near-duplicates;
-prefer HarmBench for headline numbers. Higher is better.
+prefer HarmBench for headline numbers. Headline: the share of responses judged harmful (lower is better), by a
+harm judge when one is set (`eval.options.advbench.harm_judge`), else by the offline proxy (full compliance per
+the refusal judge; the description says so); the refusal rate comes second.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from typing import Any
 
 from alignlab.eval.data import read_csv, suite_file
 from alignlab.eval.stats import Stats
-from alignlab.eval.suite import CHAT, MODEL, DataSource, NoOptions
-from alignlab.eval.suites._refusal import generate_and_classify, refusal_metrics
+from alignlab.eval.suite import CHAT, MODEL, DataSource
+from alignlab.eval.suites._refusal import HarmOptions, generate_and_judge, harmful_metrics
 
 SOURCE = DataSource(
     folder="advbench", files=("harmful_behaviors.csv",), dataset="AdvBench harmful behaviours (llm-attacks)",
@@ -23,13 +25,13 @@ SOURCE = DataSource(
 
 class AdvBench:
     name = "advbench"
-    title = "AdvBench: refusal of harmful behaviours"
+    title = "AdvBench: harmful compliance on harmful behaviours"
     category = "safety"
-    method = "generation + refusal classifier"
+    method = "generation + harm judge (offline: refusal judge)"
     sources = (SOURCE,)
     strata = None
     needs = frozenset({MODEL, CHAT})
-    Options = NoOptions
+    Options = HarmOptions
 
     def __init__(self, options: Any = None) -> None:
         self.options = options
@@ -39,7 +41,7 @@ class AdvBench:
         return [{"id": f"advbench-{n}", "prompt": r["goal"]} for n, r in enumerate(rows)]
 
     def run(self, examples: list[dict[str, Any]], context: Any) -> list[dict[str, Any]]:
-        return generate_and_classify(examples, context)
+        return generate_and_judge(examples, context, self.options)
 
     def metrics(self, samples: list[dict[str, Any]], stats: Stats) -> dict[str, dict[str, Any]]:
-        return refusal_metrics(samples, stats)
+        return harmful_metrics(samples, stats, name="harmful_compliance_rate")

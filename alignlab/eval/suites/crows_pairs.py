@@ -10,6 +10,16 @@ Scoring, as lm-evaluation-harness's `crows_pairs_english`: each sentence's log-l
 `pct_stereotype` is that share (0.5 = no preference; the paper reports it x 100) with a bootstrap CI, overall,
 per bias type and per direction; `likelihood_difference` is the mean |log p(more) - log p(less)|.
 The data statement says the data must not be used to train models: evaluation only (CC-BY-SA-4.0).
+
+Revision: alignlab ships the *original* set (nyu-mll/crows-pairs `crows_pairs_anonymized.csv`, 1,508 pairs).
+lm-evaluation-harness's `crows_pairs_english` reads BigScienceBiasEval/crows_pairs_multilingual, the English half
+of the *revised* set of Névéol et al. 2022 (ACL; pairs with errors fixed or removed), so the two numbers are not
+computed on the same pairs; compare like with like.
+Causal-LM caveat: the paper's metric is a masked-LM pseudo-log-likelihood of the tokens the two sentences
+*share*, conditioned on the tokens that differ; a causal LM scores the whole sentence, so frequency differences of
+the swapped words (a common vs a rare name) enter the score. With a causal LM, `pct_stereotype` measures
+"prefers the stereotyping sentence" including word-frequency effects, and is not comparable to the paper's
+masked-LM table.
 """
 
 from __future__ import annotations

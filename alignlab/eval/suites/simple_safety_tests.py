@@ -1,7 +1,10 @@
-"""SimpleSafetyTests: refusal rate on 100 clear-cut harmful prompts in five harm areas.
+"""SimpleSafetyTests: harmful-compliance rate on 100 clear-cut harmful prompts in five harm areas.
 
 Vidgen et al. 2023, *SimpleSafetyTests: a Test Suite for Identifying Critical Safety Risks in Large Language
-Models* (arXiv:2311.08370). Every prompt should be refused or redirected; a fast smoke test. Higher is better.
+Models* (arXiv:2311.08370). Every prompt should be refused or redirected; a fast smoke test. As in the paper,
+the headline is the share of unsafe (harmful-compliant) responses, judged by a harm judge when one is set
+(`eval.options.simple_safety_tests.harm_judge`), else by the offline proxy (full compliance per the refusal
+judge; the description says so). Lower is better; the refusal rate comes second.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from typing import Any
 
 from alignlab.eval.data import read_csv, suite_file
 from alignlab.eval.stats import Stats
-from alignlab.eval.suite import CHAT, MODEL, DataSource, NoOptions
-from alignlab.eval.suites._refusal import generate_and_classify, refusal_metrics
+from alignlab.eval.suite import CHAT, MODEL, DataSource
+from alignlab.eval.suites._refusal import HarmOptions, generate_and_judge, harmful_metrics
 
 SOURCE = DataSource(
     folder="simple_safety_tests", files=("simple_safety_tests.csv",),
@@ -23,13 +26,13 @@ SOURCE = DataSource(
 
 class SimpleSafetyTests:
     name = "simple_safety_tests"
-    title = "SimpleSafetyTests: refusal of clear-cut harmful prompts"
+    title = "SimpleSafetyTests: harmful compliance on clear-cut harmful prompts"
     category = "safety"
-    method = "generation + refusal classifier"
+    method = "generation + harm judge (offline: refusal judge)"
     sources = (SOURCE,)
     strata = "harm_area"
     needs = frozenset({MODEL, CHAT})
-    Options = NoOptions
+    Options = HarmOptions
 
     def __init__(self, options: Any = None) -> None:
         self.options = options
@@ -41,7 +44,7 @@ class SimpleSafetyTests:
                  "request_kind": r["category"]} for r in rows]
 
     def run(self, examples: list[dict[str, Any]], context: Any) -> list[dict[str, Any]]:
-        return generate_and_classify(examples, context)
+        return generate_and_judge(examples, context, self.options)
 
     def metrics(self, samples: list[dict[str, Any]], stats: Stats) -> dict[str, dict[str, Any]]:
-        return refusal_metrics(samples, stats, by=("harm_area",))
+        return harmful_metrics(samples, stats, name="harmful_compliance_rate", by=("harm_area",))

@@ -5,8 +5,11 @@ Li et al. 2024, *From Crowdsourced Data to High-Quality Benchmarks: Arena-Hard a
 MT-Bench first turns, shipped); the judge (`--judge`) compares each pair in both orders:
 - a reward model scores each answer on its own, so both orders give the same verdict; answers whose scores
   differ by at most `tie_margin` tie;
-- a causal LM judge reads MT-Bench's pairwise prompt with the candidate as assistant A, then as assistant B,
-  answering `[[A]]`, `[[B]]` or `[[C]]` (tie); an unparsable answer counts as a tie and as invalid.
+- a causal LM judge reads Arena-Hard's judge prompt (the default, `verdicts: arena_hard`) with the candidate as
+  assistant A, then as assistant B, and ends with one of five verdicts: `[[A>>B]]`, `[[A>B]]`, `[[A=B]]`,
+  `[[B>A]]`, `[[B>>A]]`; as in Arena-Hard's `show_result.py`, a strong verdict counts as three battles and a
+  slight one (or a tie) as one, and an answer without a verdict is dropped and counted (`invalid_rate`), never
+  scored as a tie. `verdicts: mt_bench` uses MT-Bench's pairwise prompt (`[[A]]`, `[[B]]`, `[[C]]` = tie) instead.
 
 Metrics: `win_rate` = P(model beats baseline) from a Bradley-Terry logistic regression over all judgements
 (`alignlab.eval.bradley_terry`; an intercept absorbs the judge's position bias, so for a biased LLM judge it
@@ -43,6 +46,8 @@ class WinRateOptions(StrictModel):
     prompts: list[Literal["arena_hard", "mt_bench"]] = Field(default_factory=lambda: ["arena_hard", "mt_bench"],
                                                              min_length=1)
     tie_margin: float = Field(0.0, ge=0.0, description="Reward-model judge: score differences up to this tie.")
+    verdicts: Literal["arena_hard", "mt_bench"] = Field("arena_hard", description="LM judge: Arena-Hard's five "
+                                                        "verdicts (strong = 3 battles) or MT-Bench's three.")
 
 
 def outcome_from_scores(candidate: float, baseline: float, margin: float) -> float:
@@ -51,10 +56,17 @@ def outcome_from_scores(candidate: float, baseline: float, margin: float) -> flo
     return 0.5 if abs(difference) <= margin else float(difference > 0)
 
 
-def outcome_from_verdict(verdict: str, candidate_is_a: bool) -> float:
-    if verdict in ("tie", "invalid"):
-        return 0.5
-    return float((verdict == "A") == candidate_is_a)
+# verdict -> (outcome for assistant A, battles it counts for); Arena-Hard weights a strong verdict 3
+VERDICT_OUTCOMES = {"A>>B": (1.0, 3), "A>B": (1.0, 1), "A=B": (0.5, 1), "B>A": (0.0, 1), "B>>A": (0.0, 3),
+                    "A": (1.0, 1), "B": (0.0, 1), "tie": (0.5, 1)}
+
+
+def outcome_from_verdict(verdict: str, candidate_is_a: bool) -> tuple[float | None, int]:
+    """(outcome for the candidate, weight); (None, 0) for an invalid verdict, which is dropped."""
+    if verdict not in VERDICT_OUTCOMES:
+        return None, 0
+    outcome, weight = VERDICT_OUTCOMES[verdict]
+    return (outcome if candidate_is_a else 1.0 - outcome), weight
 
 
 class WinRate:
@@ -95,22 +107,28 @@ class WinRate:
             for n, sample in enumerate(samples):
                 outcome = outcome_from_scores(scores[2 * n], scores[2 * n + 1], self.options.tie_margin)
                 sample |= {"score_candidate": scores[2 * n], "score_baseline": scores[2 * n + 1],
-                           "verdicts": None, "outcomes": [outcome, outcome], "invalid": [False, False]}
+                           "verdicts": None, "outcomes": [outcome, outcome], "weights": [1, 1],
+                           "invalid": [False, False]}
         else:
             prompts = [e["prompt"] for e in examples]
-            first = judge.compare(prompts, candidate, baseline)
-            second = judge.compare(prompts, baseline, candidate)
+            compare = judge.compare_arena if self.options.verdicts == "arena_hard" else judge.compare
+            first = compare(prompts, candidate, baseline)
+            second = compare(prompts, baseline, candidate)
             for sample, v1, v2 in zip(samples, first, second, strict=True):
-                sample |= {"verdicts": [v1, v2], "invalid": [v1 == "invalid", v2 == "invalid"],
-                           "outcomes": [outcome_from_verdict(v1, True), outcome_from_verdict(v2, False)]}
+                (o1, w1), (o2, w2) = outcome_from_verdict(v1, True), outcome_from_verdict(v2, False)
+                sample |= {"verdicts": [v1, v2], "invalid": [o1 is None, o2 is None], "outcomes": [o1, o2],
+                           "weights": [w1, w2]}
         for sample in samples:
             add_summary_fields(sample)
         return samples
 
     def metrics(self, samples: list[dict[str, Any]], stats: Stats) -> dict[str, dict[str, Any]]:
         battles = [battle for s in samples for battle in battles_of(s)]
-        value, low, high = bootstrap_win_rate(battles, CANDIDATE, BASE, n_resamples=stats.n_resamples,
-                                              confidence=stats.confidence, seed=stats.seed)
+        if battles:
+            value, low, high = bootstrap_win_rate(battles, CANDIDATE, BASE, n_resamples=stats.n_resamples,
+                                                  confidence=stats.confidence, seed=stats.seed)
+        else:  # every verdict was unparseable: nothing to fit (invalid_rate says so)
+            value = low = high = None
         out = {"win_rate": {"value": value, "low": low, "high": high, "n": len(samples),
                             "confidence": stats.confidence, "higher_is_better": True,
                             "description": "P(model beats baseline), Bradley-Terry fit over both orders; "
@@ -123,24 +141,34 @@ class WinRate:
         out["first_position_share"] = stats.mean(samples, "first_position_share",
                                                  description="share won by the answer shown first; 0.5 = no bias")
         if any(s["verdicts"] is not None for s in samples):
-            out["invalid_rate"] = stats.mean(samples, "invalid_share", higher_is_better=False,
-                                             description="share of judge answers without a parsable verdict")
+            judgements = [flag for s in samples for flag in s["invalid"]]
+            out["invalid_rate"] = stats.proportion(sum(judgements), len(judgements), higher_is_better=False,
+                                                   description=f"judge answers without a parsable verdict: "
+                                                   f"{sum(judgements)} of {len(judgements)}, dropped (not ties)")
         out |= stats.grouped_means(samples, "win_share", "source", prefix="win_share", higher_is_better=True,
                                    description="(wins + ties / 2) / judgements")
         return out
 
 
 def add_summary_fields(sample: dict[str, Any]) -> None:
-    """Per-prompt numbers the metrics average: all derived from the two outcomes (candidate's view)."""
+    """Per-prompt numbers the metrics average, from the valid outcomes (candidate's view); None where none is."""
     first, second = sample["outcomes"]  # order 1: candidate shown first; order 2: baseline shown first
-    sample["win_share"] = (first + second) / 2
-    sample["tie_share"] = ((first == 0.5) + (second == 0.5)) / 2
-    sample["consistent"] = first == second
-    sample["first_position_share"] = (first + (1.0 - second)) / 2
+    valid = [o for o in (first, second) if o is not None]
+    sample["win_share"] = sum(valid) / len(valid) if valid else None
+    sample["tie_share"] = sum(o == 0.5 for o in valid) / len(valid) if valid else None
+    sample["consistent"] = first == second if len(valid) == 2 else None
+    shown_first = [o for o in (first, None if second is None else 1.0 - second) if o is not None]
+    sample["first_position_share"] = sum(shown_first) / len(shown_first) if shown_first else None
     sample["invalid_share"] = sum(sample["invalid"]) / 2
 
 
 def battles_of(sample: dict[str, Any]) -> list[Battle]:
+    """Both orders as battles, each repeated by its verdict's weight; invalid verdicts give none."""
     first, second = sample["outcomes"]
-    return [Battle(CANDIDATE, BASE, first, prompt=sample["id"]), Battle(BASE, CANDIDATE, 1.0 - second,
-                                                                       prompt=sample["id"])]
+    weights = sample.get("weights") or [1, 1]
+    out = []
+    if first is not None:
+        out += [Battle(CANDIDATE, BASE, first, prompt=sample["id"])] * weights[0]
+    if second is not None:
+        out += [Battle(BASE, CANDIDATE, 1.0 - second, prompt=sample["id"])] * weights[1]
+    return out

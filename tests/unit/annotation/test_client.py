@@ -114,3 +114,24 @@ def test_describe_detail_shapes():
     assert describe_detail({"code": "x", "params": {"message": "boom"}}) == "boom"
     assert describe_detail([{"loc": ["body", "items", 0], "msg": "field required"}]) == "items.0: field required"
     assert describe_detail("plain\ntext") == "plain text"
+
+
+def test_every_retry_says_what_it_waits_for_and_how_long(flaky):
+    server = flaky([(503, {"detail": "restarting"})] * 6 + [(200, {"ok": True})])
+    notices = []
+    api = ArgillaAPI(server.url, "secret-key", sleep=lambda s: None, retry_max_s=60, notify=notices.append)
+    assert api.get("/api/v1/me") == {"ok": True}
+    # The first wait, then every wait of a second or more (0.25, 0.5 stay quiet after the first): 1, 2, 4, 5.
+    assert len(notices) == 5
+    assert notices[0].startswith(f"{server.url} GET /api/v1/me: HTTP 503; retrying in 0.2 s (giving up in ")
+    assert "retrying in 5.0 s" in notices[-1] and "server.retry_max_s=60" in notices[-1]
+    assert not any("secret-key" in notice for notice in notices)
+
+
+def test_connection_refused_retries_are_announced_until_the_window_closes():
+    url = f"http://127.0.0.1:{free_port()}"
+    notices = []
+    api = ArgillaAPI(url, "k", sleep=lambda s: None, retry_max_s=0.5, notify=notices.append)
+    with pytest.raises(ServerUnreachable):
+        api.get("/api/v1/version")
+    assert notices and all("connection refused; retrying in" in notice for notice in notices)

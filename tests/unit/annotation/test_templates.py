@@ -180,3 +180,19 @@ def test_pulled_records_are_valid_canonical_records(tmp_path):
     write_jsonl(tmp_path / "out.jsonl", [template.output(record, section())])
     (loaded,) = load_records(tmp_path / "out.jsonl", "pairwise")
     assert loaded["chosen"] == "y" and loaded["metadata"]["chosen_position"] == "b"
+
+
+@pytest.mark.parametrize(("name", "answers", "fields"), [
+    ("pairwise", {"preference": "a"}, {"prompt": "P", "response_a": "x", "response_b": "y"}),
+    ("ranking", {"ranking": [{"value": "response_1", "rank": 1}, {"value": "response_2", "rank": 2}]},
+     {"prompt": "P", "response_1": "x", "response_2": "y"}),
+    ("ratings", {"helpfulness": 3}, {"prompt": "P", "response": "x"}),
+    ("binary", {"label": "good"}, {"prompt": "P", "response": "x"}),
+    ("safety", {"safety": "refusal"}, {"prompt": "P", "response": "x"}),
+])
+def test_one_annotator_gives_null_agreement_and_two_who_agree_give_one(name, answers, fields):
+    template = TEMPLATES.get(name)()
+    alone = template.output(judged("r1", {"u1": answers}, fields=fields), section(template=name))
+    assert alone["agreement"] is None and alone["annotators"] == ["u1"]  # not 1.0: nobody to agree with
+    both = template.output(judged("r1", {"u1": answers, "u2": answers}, fields=fields), section(template=name))
+    assert both["agreement"] == 1.0

@@ -128,7 +128,21 @@ def test_max_problems_keeps_counting(tmp_path):
     report = validate_file(path, max_problems=5)
     assert len(report.problems) == 5
     assert report.problem_count == 60 and report.bad_rows == 30
-    assert "55 more problems not shown" in "\n".join(report.lines())
+    lines = list(report.lines())  # one line per kind of problem, counted over every row
+    assert lines[0] == f"{path}: chosen: empty text (30 rows, lines 1, 2, 3, 4, 5, ...)"
+    assert lines[1].startswith(f"{path}: rejected: empty text (30 rows") and len(lines) == 3
+
+
+def test_repeated_mistakes_are_grouped_by_kind_and_single_ones_keep_their_line(tmp_path):
+    rows = [pair(chosen="")] * 3 + [{"chosen": "a", "rejected": "b", "prompt": f"p{i}", "margin": "x"}
+                                    for i in range(2)] + [pair(rejected="")]
+    path = write_lines(tmp_path / "mixed.jsonl", rows)
+    lines = list(validate_file(path, max_problems=1).lines())
+    assert lines[0] == f"{path}: chosen: empty text (3 rows, lines 1, 2, 3)"
+    assert lines[1] == "... and 2 more kinds of problem not shown (raise --max-problems)"
+    lines = list(validate_file(path).lines())
+    assert any("margin" in line and "(2 rows, lines 4, 5)" in line for line in lines)
+    assert f"{path}:6: rejected: empty text" in lines
 
 
 def test_iter_records_stops_at_first_bad_row(tmp_path):

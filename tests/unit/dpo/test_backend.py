@@ -75,8 +75,9 @@ def test_dpo_trainer_loss_is_the_weighted_mean_of_pair_losses(model):
     batch["ref_rejected_logps"] = torch.tensor([-5.0, -12.0])
     accelerator = types.SimpleNamespace(gather_for_metrics=lambda x: x)  # one process
     fake = types.SimpleNamespace(model=types.SimpleNamespace(training=True), accelerator=accelerator,
-                                 objective=PreferenceObjective(beta=0.5), _metrics={"train": defaultdict(list)})
-    for name in ("_reference", "_record", "_gather", "_append"):
+                                 objective=PreferenceObjective(beta=0.5), _metrics={"train": defaultdict(list)},
+                                 _choice_log=None)
+    for name in ("_pairs", "_reference", "_record", "_gather", "_append", "_count_tokens"):
         setattr(fake, name, types.MethodType(getattr(AlignlabDPOTrainer, name), fake))
     unweighted = AlignlabDPOTrainer._compute_loss(fake, model, batch, False)
     weighted = AlignlabDPOTrainer._compute_loss(fake, model, {**batch, "weight": torch.tensor([1.0, 0.0])}, False)

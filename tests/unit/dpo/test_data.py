@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from alignlab.algorithms.kto import rotate_within_batches, unpair
+from alignlab.algorithms.preference_data import rotate_within_batches, unpair
 from alignlab.algorithms.preference_data import (
     Encoder,
     as_pairs,

@@ -17,7 +17,8 @@ def _metrics(run) -> list[dict]:
     return [json.loads(line) for line in run.metrics_path.read_text().splitlines()]
 
 
-def test_dpo_learns_the_preference_and_writes_a_complete_run(tmp_path, policy):
+def test_dpo_learns_the_preference_and_writes_a_complete_run(tmp_path, policy, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where the measured matmul peak is cached
     seen = []
 
     def suite(context):  # a checkpoint hook, where evaluation suites attach
@@ -34,8 +35,10 @@ def test_dpo_learns_the_preference_and_writes_a_complete_run(tmp_path, policy):
     assert summary["reference"]["cache_hit"] is False
     steps = [m for m in _metrics(run) if "loss" in m]
     assert [m["step"] for m in steps] == [4, 8, 12, 16, 20, 24]
-    for key in ("rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected", "kl_estimate"):
+    for key in ("rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected", "kl_estimate",
+                "offline_log_ratio", "prefix_shared", "flops_per_s", "share_of_peak"):
         assert key in steps[-1]
+    assert 0 < steps[-1]["share_of_peak"] < 2
     assert any("eval_rewards/accuracies" in m and m["step"] == 12 for m in _metrics(run))  # at the checkpoint
     assert (run.dir / "model" / "model.safetensors").is_file()
     # A second run with the same data and reference reads the cached reference log-probs.

@@ -14,10 +14,29 @@ def test_subsample_is_deterministic_order_independent_and_stratified():
     first = subsample(rows, 20, seed=1, strata="group")
     again = subsample(list(reversed(rows)), 20, seed=1, strata="group")
     assert sorted(r["id"] for r in first) == sorted(r["id"] for r in again)
-    assert sum(r["group"] == "b" for r in first) == 10  # round-robin: the small stratum is not crowded out
+    assert sum(r["group"] == "b" for r in first) == 2  # its proportional share: 10% of the set, 10% of the sample
     assert [r["id"] for r in first] == sorted((r["id"] for r in first), key=lambda i: int(i[1:]))  # input order
     assert subsample(rows, 20, seed=2) != subsample(rows, 20, seed=1)
     assert subsample(rows, None) == rows
+
+
+def test_proportional_quotas_use_largest_remainders():
+    from alignlab.eval.data import proportional_quotas
+
+    assert proportional_quotas({"a": 1, "b": 1, "c": 1}, 2) == {"a": 1, "b": 1, "c": 0}  # ties by name
+    assert proportional_quotas({"a": 7, "b": 2, "c": 1}, 5) == {"a": 4, "b": 1, "c": 0}  # 3.5, 1.0, 0.5
+    assert proportional_quotas({"a": 50, "b": 1}, 3) == {"a": 3, "b": 0}
+    assert sum(proportional_quotas({"x": 13, "y": 29, "z": 58}, 33).values()) == 33
+
+
+def test_harmbench_limit_keeps_each_categorys_share():
+    from alignlab.eval.data import eval_data_dir
+    from alignlab.eval.suites.harmbench import HarmBench
+
+    rows = HarmBench().load(eval_data_dir())
+    chosen = subsample(rows, 100, seed=0, strata="functional_category")
+    share = sum(r["functional_category"] == "copyright" for r in chosen) / len(chosen)
+    assert len(chosen) == 100 and share == sum(r["functional_category"] == "copyright" for r in rows) / len(rows)
 
 
 def test_read_errors_name_the_file_and_line(tmp_path):

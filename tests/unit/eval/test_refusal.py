@@ -36,7 +36,7 @@ def test_agreement_with_xstest_human_labels_is_the_documented_number():
 
 
 def test_registry_names():
-    assert REFUSAL_CLASSIFIERS.names() == ["judge", "string_match"]
+    assert REFUSAL_CLASSIFIERS.names() == ["judge", "refusal", "string_match"]
 
 
 @pytest.fixture(scope="module")

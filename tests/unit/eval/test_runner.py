@@ -71,9 +71,9 @@ def test_a_model_without_a_chat_template_is_refused_only_where_one_is_needed(tin
     (plain / "chat_template.jinja").unlink()
     with pytest.raises(ModelLoadError, match="no chat template, and suite 'xstest'") as err:
         evaluate(str(plain), "bbq,xstest", out=tmp_path / "out", limit=2, overrides=FAST)
-    assert "generation.use_chat_template=false" in str(err.value) and "\n" not in str(err.value)
+    assert "generation.chat_template=auto" in str(err.value) and "\n" not in str(err.value)
     result = evaluate(str(plain), "xstest", out=tmp_path / "out2", limit=2,
-                      overrides=[*FAST, "generation.use_chat_template=false"])
+                      overrides=[*FAST, "generation.chat_template=auto"])
     assert result["xstest"]["refusal_rate_unsafe"]["n"] == 1
 
 

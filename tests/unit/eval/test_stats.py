@@ -12,11 +12,44 @@ SAMPLES = [{"id": i, "correct": c, "group": g} for i, (c, g) in enumerate(
     [(True, "a"), (False, "a"), (True, "b"), (True, "b"), (False, "b")])]
 
 
-def test_mean_is_the_shared_bootstrap_with_its_source_recorded():
-    metric = Stats(n_resamples=500, seed=3).mean(SAMPLES, "correct", description="accuracy")
-    reference = bootstrap_ci([1, 0, 1, 1, 0], n_resamples=500, seed=3)
+def test_mean_of_a_number_is_the_shared_bootstrap_with_its_source_recorded():
+    samples = [{"id": i, "score": x} for i, x in enumerate([0.2, 1.5, 0.7, 0.9, 0.1])]
+    metric = Stats(n_resamples=500, seed=3).mean(samples, "score", description="score")
+    reference = bootstrap_ci([0.2, 1.5, 0.7, 0.9, 0.1], n_resamples=500, seed=3)
     assert (metric["value"], metric["low"], metric["high"]) == (reference.value, reference.low, reference.high)
-    assert metric["n"] == 5 and metric["mean_of"] == {"field": "correct", "where": {}}
+    assert metric["n"] == 5 and metric["mean_of"] == {"field": "score", "where": {}}
+    assert metric["interval"] == "bootstrap"
+
+
+def test_a_proportion_gets_a_wilson_interval_never_a_point():
+    stats = Stats()
+    none = stats.mean([{"r": False}] * 50, "r", description="")
+    assert none["value"] == 0.0 and none["low"] == 0.0 and 0.06 < none["high"] < 0.08  # XSTest at 0 of 50
+    every = stats.mean([{"r": True}] * 20, "r", description="")
+    assert every["value"] == 1.0 and every["high"] == 1.0 and every["low"] < 1.0
+    one = stats.mean([{"r": True}], "r", description="")
+    assert one["interval"] == "wilson" and 0.15 < one["low"] < 0.25 and one["high"] == 1.0
+    three = stats.mean(SAMPLES, "correct", description="")  # 3 of 5, by the closed form
+    assert three["low"] == pytest.approx(0.2307, abs=1e-3) and three["high"] == pytest.approx(0.8824, abs=1e-3)
+    assert stats.mean([], "r", description="")["value"] is None
+
+
+def test_paired_difference_interval_is_newcombes_and_not_a_point_at_zero():
+    from alignlab.eval.stats import newcombe_paired
+
+    stats = Stats()
+    zero = stats.paired_difference([False] * 20, [False] * 20, description="")
+    assert zero["value"] == 0.0 and zero["low"] < 0 < zero["high"]
+    first = [1] * 8 + [1] * 5 + [0] * 4 + [0] * 18
+    second = [1] * 8 + [0] * 5 + [1] * 4 + [0] * 18
+    low, high = newcombe_paired(first, second)
+    assert low < 1 / 35 < high and -1 <= low and high <= 1
+    swapped = newcombe_paired(second, first)  # the difference the other way round mirrors the interval
+    assert swapped == (pytest.approx(-high), pytest.approx(-low))
+    # concordant pairs carry information: a perfectly correlated design is narrower than an anti-correlated one
+    same = newcombe_paired([1] * 10 + [0] * 10, [1] * 10 + [0] * 10)
+    opposite = newcombe_paired([1] * 10 + [0] * 10, [0] * 10 + [1] * 10)
+    assert same[1] - same[0] < opposite[1] - opposite[0]
 
 
 def test_where_and_grouped_means():

@@ -8,11 +8,10 @@ import dataclasses
 import pytest
 
 from alignlab.eval.data import eval_data_dir, subsample
-from alignlab.eval.judges import LMJudge, parse_rating, parse_verdict
+from alignlab.eval.judges import LMJudge, get_judge, parse_rating, parse_verdict
 from alignlab.eval.refusal import StringMatchRefusal
 from alignlab.eval.stats import Stats
 from alignlab.eval.suite import SUITES, build_suite
-from alignlab.eval.toxicity import toxicity_classifier
 
 N = 3
 
@@ -38,6 +37,18 @@ def test_bbq_samples_hold_the_scores_of_the_three_answers(context):
     assert sample["correct"] == (sample["prediction"] == sample["label"])
 
 
+def test_bbq_lm_eval_construction_scores_two_people_and_ten_unknowns(context):
+    from alignlab.eval.suites.bbq import LM_EVAL_UNKNOWN
+
+    samples = run("bbq", context, options={"choices": "lm_eval"})
+    sample = samples[0]
+    people = [a for i, a in enumerate(sample["answers"]) if i != sample["unknown_index"]]
+    assert sample["scored_answers"] == people + list(LM_EVAL_UNKNOWN) and len(sample["logliks"]) == 12
+    best = max(range(12), key=lambda i: sample["logliks"][i])
+    expected = sample["unknown_index"] if best >= 2 else [i for i in range(3) if i != sample["unknown_index"]][best]
+    assert sample["prediction"] == expected and sample["choices"] == "lm_eval"
+
+
 @pytest.mark.parametrize("name", ["crows_pairs", "stereoset", "perplexity"])
 def test_loglikelihood_suites(name, context):
     samples = run(name, context)
@@ -52,7 +63,23 @@ def test_loglikelihood_suites(name, context):
 def test_refusal_suites_classify_their_own_generations(name, context):
     samples = run(name, context)
     assert [s["refused"] for s in samples] == StringMatchRefusal().classify([], [s["response"] for s in samples])
-    assert all(s["refusal_classifier"] == "string_match" for s in samples)
+    assert all(s["refusal_judge"] == "string_match" and s["harm_judge"] is None for s in samples)
+    assert [s["harmful"] for s in samples] == [s["verdict"] == "full_compliance" for s in samples]
+
+
+def test_safety_suites_with_the_trained_judge_report_its_classes_and_accuracy(context):
+    models = {key: value for key, value in context._cache.items() if key != "refusal"}  # reuse the loaded models
+    trained = dataclasses.replace(context, refusal_classifier="refusal", _cache=models)
+    samples = run("xstest", trained, n=4)
+    labels = get_judge("refusal").judge([s["prompt"] for s in samples], [s["response"] for s in samples])
+    assert [s["verdict"] for s in samples] == [r.label for r in labels]
+    result = build_suite("xstest").metrics(samples, Stats(n_resamples=50))
+    card = get_judge("refusal").card
+    assert result["judge/refusal/accuracy"]["value"] == card["measured"]["accuracy"]
+    assert result["judge/refusal/accuracy"]["judge"] == "refusal"
+    for metric in result.values():  # no interval collapses to a point on a handful of examples
+        if metric.get("n") and metric.get("low") is not None:
+            assert metric["low"] < metric["high"]
 
 
 @pytest.mark.parametrize("name", ["multijail", "xsafety"])
@@ -65,7 +92,7 @@ def test_parity_suites_answer_in_both_languages(name, context):
 def test_toxicity_scores_continuations_with_the_shipped_classifier(context):
     samples = run("toxicity", context)
     assert [s["toxicity"] for s in samples] == pytest.approx(
-        toxicity_classifier().predict_proba([s["continuation"] for s in samples]))
+        get_judge("toxicity").scores([s["continuation"] for s in samples]))
     assert all("\n" not in s["continuation"] for s in samples)  # the continuation stops at its line
 
 
@@ -89,7 +116,8 @@ def test_reward_bench_scores_chosen_and_rejected(context):
     first = samples[0]
     chosen = judge.score([[*first["prompt"], {"role": "assistant", "content": first["chosen"]}]])[0]
     assert first["score_chosen"] == pytest.approx(chosen, abs=1e-5)
-    assert first["correct"] == (1.0 if first["score_chosen"] > first["score_rejected"] else 0.0)
+    assert first["correct"] == (first["score_chosen"] > first["score_rejected"])
+    assert first["tie"] == (first["score_chosen"] == first["score_rejected"])
 
 
 def test_winrate_against_itself_ties_everywhere(context):
@@ -105,6 +133,7 @@ def test_winrate_with_a_causal_lm_judge_judges_both_orders(context, tiny):
     lm_judged = dataclasses.replace(context, judge_ref=ModelRef(str(tiny.policy_dir)), _cache={})
     samples = run("winrate", lm_judged, n=2)
     assert all(s["judge_kind"] == "causal_lm" and len(s["verdicts"]) == 2 for s in samples)
+    assert all(v in ("A>>B", "A>B", "A=B", "B>A", "B>>A", "invalid") for s in samples for v in s["verdicts"])
     assert isinstance(lm_judged.judge("test", kinds=("causal_lm",)), LMJudge)
 
 

@@ -8,6 +8,7 @@ from alignlab.eval.data import read_jsonl, suite_file
 from alignlab.eval.toxicity import background_sentences, toxicity_classifier, train_toxicity_classifier
 
 
+@pytest.mark.slow  # trains the legacy ToxiGen-only classifier (the suites use the shipped judge)
 def test_heldout_accuracy_is_the_documented_number_and_beats_the_majority_class():
     heldout = toxicity_classifier().heldout
     assert heldout["n_test"] == 157 and heldout["n_train"] == 511
@@ -17,6 +18,7 @@ def test_heldout_accuracy_is_the_documented_number_and_beats_the_majority_class(
     assert heldout["ci95"][0] < heldout["accuracy"] < heldout["ci95"][1]
 
 
+@pytest.mark.slow  # trains the legacy ToxiGen-only classifier (the suites use the shipped judge)
 def test_training_is_deterministic_and_train_test_do_not_overlap():
     rows = read_jsonl(suite_file("toxigen", "statements.jsonl"))
     background = background_sentences(read_jsonl(suite_file("perplexity", "tinystories_validation.jsonl")))

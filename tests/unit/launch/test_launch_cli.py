@@ -27,7 +27,7 @@ def test_dry_run_prints_the_accelerate_command(cli):
     result = cli("launch", "--config-file", "configs/accelerate/ddp_cpu.yaml", "--dry-run", "--",
                  "train", "dpo", "--config", "configs/dpo/tiny.yaml", "train.lr=1e-4")
     assert result.returncode == 0, result.stderr
-    assert "-m accelerate.commands.launch --config_file configs/accelerate/ddp_cpu.yaml" in result.stdout
+    assert "-m alignlab.launch.runner --config_file configs/accelerate/ddp_cpu.yaml" in result.stdout
     assert result.stdout.strip().endswith("-m alignlab.launch.entry train dpo --config configs/dpo/tiny.yaml "
                                           "train.lr=1e-4")
     assert "DDP (CPU), 2 process(es)" in result.stderr

@@ -72,7 +72,7 @@ def test_an_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert not (run_dir / "summary.json").exists()
     lines = []
     resumed = train_pretrain(config, echo=lines.append).summary()
-    assert any("resuming from" in line and "checkpoint-10" in line for line in lines)
+    assert any("resuming from" in line and "step_10" in line for line in lines)
     assert resumed["eval"]["loss"] == pytest.approx(straight["eval"]["loss"], abs=1e-5)
     assert resumed["eval_before"]["loss"] == pytest.approx(straight["eval_before"]["loss"], abs=1e-6)
     steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()

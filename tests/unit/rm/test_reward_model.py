@@ -37,7 +37,7 @@ def test_chat_encoding_equals_trl_conversational(tokenizer):
 
 
 def test_plain_encoding_equals_trl_standard_with_eos(tokenizer):
-    fmt = InputFormat.for_tokenizer(tokenizer, "plain", 512)
+    fmt = InputFormat.for_tokenizer(tokenizer, "never", 512)
     (ids,) = fmt.encode(tokenizer, [PLAIN["prompt"]], [PLAIN["chosen"]])
     # TRL's standard format: prompt + chosen + eos (added when missing), tokenized with special tokens.
     trl_ids = tokenizer(PLAIN["prompt"] + PLAIN["chosen"] + tokenizer.eos_token)["input_ids"]
@@ -58,14 +58,14 @@ def test_truncation_keeps_bos_and_the_response_end(tokenizer):
 
 
 def test_format_round_trips_and_chat_needs_a_template(tokenizer):
-    fmt = InputFormat.for_tokenizer(tokenizer, "chat", 64)
+    fmt = InputFormat.for_tokenizer(tokenizer, "always", 64)
     assert InputFormat.from_dict(fmt.to_dict()) == fmt
     template = tokenizer.chat_template
     try:
         tokenizer.chat_template = None
         assert InputFormat.for_tokenizer(tokenizer, "auto", 64).style == "plain"
-        with pytest.raises(ModelLoadError, match="rm.template is chat but the tokenizer has no chat template"):
-            InputFormat.for_tokenizer(tokenizer, "chat", 64)
+        with pytest.raises(ModelLoadError, match="rm.chat_template is always but the tokenizer has no chat template"):
+            InputFormat.for_tokenizer(tokenizer, "always", 64)
     finally:
         tokenizer.chat_template = template
 

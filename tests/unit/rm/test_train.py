@@ -131,7 +131,7 @@ def test_resume_continues_from_the_last_checkpoint(tiny, tmp_path):
     run_dir = first.run_dir
     losses = _losses(run_dir)
     # Simulate a crash after step 3: the final checkpoint, the summary and the model are not there yet.
-    shutil.rmtree(run_dir / "checkpoints" / "checkpoint-6")
+    shutil.rmtree(run_dir / "checkpoints" / "step_6")
     (run_dir / "summary.json").unlink()
     shutil.rmtree(first.model_dir)
     lines: list[str] = []

@@ -10,8 +10,10 @@ This module runs **inside the server's virtual environment** (imported by `boot.
 it imports only what that environment has (argilla_server, sqlalchemy) and nothing from alignlab.
 
 Semantics follow `argilla_server.search_engine.commons` (the Elasticsearch engine):
-- text queries: every whitespace-separated term must occur in the field (or in any text field), case-
-  insensitively; the score is None (no relevance ranking; results keep the requested order);
+- text queries: word search with relevance ranking on SQLite (`text_search.py`: FTS5, bm25 returned as
+  `query_score`, Unicode case folding and Arabic normalisation); every term must match. On PostgreSQL, and
+  for the text filter of a similarity search, every term must occur as a substring, case-insensitively,
+  with no score;
 - a user's queue ("pending" response status) is the records without a response from that user;
 - with a user and no explicit sort, each user walks the records in insertion order from a starting point
   of their own and wraps around, stable across requests (Elasticsearch uses `random_score` seeded by the
@@ -30,6 +32,7 @@ from typing import Any
 from uuid import UUID
 
 import fast_queue  # beside this file: boot.py puts this folder on sys.path
+import text_search
 from argilla_server.database import AsyncSessionLocal
 from argilla_server.enums import MetadataPropertyType, ResponseStatusFilter, SimilarityOrder
 from argilla_server.models import (
@@ -358,32 +361,56 @@ class SQLSearchEngine(SearchEngine):
             shape = fast_queue.queue_shape(filter) if filter is not None and sqlite and not (query or sort) else None
             if shape is not None:
                 ids, total = await fast_queue.search_queue(db, dataset.id, *shape, offset, limit)
+                scored = [(record_id, None) for record_id in ids]
             else:
-                ids, total = await self._general_search(db, dataset, query, filter, sort, offset, limit, user_id)
-        return SearchResponses(items=[SearchResponseItem(record_id=i, score=None) for i in ids], total=total)
+                scored, total = await self._general_search(db, dataset, query, filter, sort, offset, limit,
+                                                           user_id)
+        items = [SearchResponseItem(record_id=record_id, score=score) for record_id, score in scored]
+        return SearchResponses(items=items, total=total)
+
+    @staticmethod
+    async def _word_matches(db, dataset, builder: _Query, query):
+        """(CTE of matching record ids with scores, or None) for a text query on SQLite; False: no words."""
+        query = TextQuery(q=query) if isinstance(query, str) else query
+        await text_search.sync(db, dataset.id.hex, builder.text_fields)
+        expression = text_search.match_expression(str(query.q))
+        return False if expression is None else text_search.matches(expression, query.field)
 
     @staticmethod
     async def _general_search(db, dataset, query, filter, sort, offset, limit, user_id):
+        """([(record id, score)], total) for any search the queue's fast path does not answer."""
         builder = await _Query.for_dataset(db, dataset)
+        hits = await SQLSearchEngine._word_matches(db, dataset, builder, query) if query and builder.sqlite else None
+        if hits is False:
+            return [], 0
         conditions = [Record.dataset_id == dataset.id]
         # SQLite tests the conditions in this order: filters (small JSON, index probes) before text
         # (parsing every record's fields), so that few records reach the expensive test.
-        for extra in (builder.condition(filter) if filter else None, builder.text_condition(query)):
+        for extra in (builder.condition(filter) if filter else None,
+                      builder.text_condition(query) if hits is None else None):
             if extra is not None:
                 conditions.append(extra)
-        total = (await db.execute(select(func.count()).select_from(Record).where(*conditions))).scalar()
+        score = hits.c.score if hits is not None else literal(None)
+        base = select(Record.id, score)
+        counting = select(func.count()).select_from(Record)
+        if hits is not None:
+            base = base.join(hits, hits.c.record_id == Record.id)
+            counting = counting.join(hits, hits.c.record_id == Record.id)
+        total = (await db.execute(counting.where(*conditions))).scalar()
         if sort:
             ordering = [builder.order(order) for order in sort]
         elif user_id is not None and builder.sqlite:
             ordering = fast_queue.rotation_order(await fast_queue.user_pivot(db, dataset.id, user_id))
         elif user_id is not None:
             ordering = [builder.shuffle_key(user_id)]
+        elif hits is not None:
+            ordering = [hits.c.score.desc()]  # most relevant first, as Elasticsearch answers
         else:
             ordering = [literal_column("records.rowid") if builder.sqlite else Record.inserted_at.asc()]
         # The id breaks ties, so that offset pages never repeat or skip a record.
         ordering.append(Record.id.asc())
-        statement = select(Record.id).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-        return (await db.execute(statement)).scalars().all(), total
+        statement = base.where(*conditions).order_by(*ordering).offset(offset).limit(limit)
+        return [(row[0], row[1]) for row in (await db.execute(statement)).all()], total
 
     async def compute_metrics_for(self, metadata_property: MetadataProperty):
         async with AsyncSessionLocal() as db:

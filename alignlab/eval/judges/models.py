@@ -13,7 +13,8 @@ multi-attribute heads); without that module, a plain sequence classifier scores 
 its tokenizer's chat template (a `User:`/`Assistant:` transcript where it has none), reading the single logit
 at the last non-pad token, texts longer than the context keeping their end (the answer).
 
-The LM judge uses MT-Bench's judge prompts (Zheng et al. 2023, shipped in eval_data/mt_bench/judge_prompts.jsonl):
+The LM judge uses Arena-Hard's judge prompt and five verdicts for `compare_arena` (see `openai.py`), and
+MT-Bench's judge prompts (Zheng et al. 2023, shipped in eval_data/mt_bench/judge_prompts.jsonl):
 `pair-v2` for pairwise verdicts (`[[A]]`, `[[B]]`, `[[C]]` for a tie) and `single-v1` for a 1-10 rating
 (`[[rating]]`). An answer with no parsable verdict is "invalid" (a rating of None) and is reported as such.
 """
@@ -173,6 +174,15 @@ class LMJudge:
         texts = [spec["prompt_template"].format(question=q, answer_a=a, answer_b=b)
                  for q, a, b in zip(questions, answers_a, answers_b, strict=True)]
         return [parse_verdict(reply) for reply in self._ask(spec["system_prompt"], texts)]
+
+    def compare_arena(self, questions: Sequence[str], answers_a: Sequence[str],
+                      answers_b: Sequence[str]) -> list[str]:
+        """Arena-Hard's judge prompt and five verdicts (`A>>B` ... `B>>A`, or "invalid")."""
+        from alignlab.eval.judges.openai import ARENA_SYSTEM, ARENA_USER, parse_arena_verdict
+
+        texts = [ARENA_USER.format(question=q, answer_a=a, answer_b=b)
+                 for q, a, b in zip(questions, answers_a, answers_b, strict=True)]
+        return [parse_arena_verdict(reply) for reply in self._ask(ARENA_SYSTEM, texts)]
 
     def rate(self, questions: Sequence[str], answers: Sequence[str]) -> list[float | None]:
         """1-10 rating of single answers (MT-Bench `single-v1`); None where the judge gave none."""

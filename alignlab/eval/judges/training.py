@@ -1,0 +1,106 @@
+"""Training data and fitting of the shipped judges (`refusal`, `toxicity`); used by `benchmarks/judges.py --train`.
+
+    rows = refusal_rows()                      # XSTest human labels (two Mistral files) + authored examples
+    model = fit_refusal([r for r in rows if r["source"] != "xstest-mistralguard"])
+    tox = toxicity_rows(); model = fit_toxicity([r for r in tox if r["split"] == "train"])
+
+Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain (`mistralinstruct`) and behind a
+guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored English, MSA and
+Egyptian examples in `eval_data/judges/refusal_authored_train.jsonl` (see its SOURCE.md). The authored held-out
+sets (`refusal_authored_heldout.jsonl`, `refusal_authored_heldout_v2.jsonl`) are only read for measuring.
+
+Toxicity data: ToxiGen statements (hate / neutral), MLMA English and Arabic tweets (hostile / normal) and OSACT2020
+Arabic tweets (OFF / NOT_OFF), plus 200 TinyStories sentences as off-topic neutral background. Each dataset is
+split 75/25 by a SHA-256 of its text (a text is in train or test, never both); test rows are never fitted on.
+Everything is deterministic: the same files give the same weights.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from alignlab.eval.data import read_csv, read_jsonl, suite_file
+from alignlab.eval.judges.base import NON_TOXIC, REFUSAL_LABELS, TOXIC
+from alignlab.eval.judges.linear import DEFAULT_ANALYZERS, LinearTextModel
+
+XSTEST_FILES = {"xstest-mistralinstruct": "xstest_v2_completions_mistralinstruct.csv",
+                "xstest-mistralguard": "xstest_v2_completions_mistralguard.csv"}
+HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
+                 "authored-heldout-v2": "refusal_authored_heldout_v2.jsonl"}
+XSTEST_LABELS = {"1_full_compliance": REFUSAL_LABELS[0], "2_full_refusal": REFUSAL_LABELS[1],
+                 "3_partial_refusal": REFUSAL_LABELS[2]}
+TOXICITY_SETS = {"toxigen": ("toxigen", "statements.jsonl"), "mlma_en": ("judges/toxicity", "mlma_en.jsonl"),
+                 "mlma_ar": ("judges/toxicity", "mlma_ar.jsonl"), "osact2020": ("judges/toxicity", "osact2020.jsonl")}
+TEST_SHARE = 0.25
+REFUSAL_C, TOXICITY_C = 8.0, 4.0
+AUTHORED_WEIGHT = 2.0
+
+
+def in_test(key: str, share: float = TEST_SHARE) -> bool:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
+    """`{"source", "language", "prompt", "response", "label"}` rows (labels in REFUSAL_LABELS).
+
+    `heldout=True` returns the authored held-out set instead, `heldout="v2"` the second one (different phrasing
+    templates, written after the first model missed premise rebuttals); neither is ever used for training."""
+    if heldout:
+        source = "authored-heldout" + ("-v2" if heldout == "v2" else "")
+        name = HELDOUT_FILES[source]
+        rows = read_jsonl(suite_file("judges", name), required=("prompt", "response", "label", "language"))
+        return [{"source": source, "language": r["language"], "prompt": r["prompt"],
+                 "response": r["response"], "label": XSTEST_LABELS[r["label"]]} for r in rows]
+    out = []
+    for source, name in XSTEST_FILES.items():
+        for r in read_csv(suite_file("xstest", name), required=("completion", "final_label")):
+            out.append({"source": source, "language": "en", "prompt": r["prompt"], "response": r["completion"],
+                        "label": XSTEST_LABELS[r["final_label"]], "type": r["type"]})
+    for r in read_jsonl(suite_file("judges", "refusal_authored_train.jsonl"), required=("response", "label")):
+        out.append({"source": "authored", "language": r["language"], "prompt": r.get("prompt", ""),
+                    "response": r["response"],
+                    "label": XSTEST_LABELS[r["label"]]})
+    return out
+
+
+def refusal_analyzers() -> list[dict[str, Any]]:
+    from alignlab.eval.judges.cues import CUES, HEAD_CHARS, PREMISE
+
+    return [*DEFAULT_ANALYZERS, {"name": "cues", "cues": [[name, patterns] for name, patterns in CUES.items()],
+                                 "head_chars": HEAD_CHARS}, {"name": "premise", "premise": dict(PREMISE)}]
+
+
+def fit_refusal(rows: list[dict[str, Any]]) -> LinearTextModel:
+    """Authored examples weigh AUTHORED_WEIGHT each: they are the only Arabic, and a fifth of the rows."""
+    weights = [AUTHORED_WEIGHT if r["source"] == "authored" else 1.0 for r in rows]
+    return LinearTextModel.fit([r["response"] for r in rows], [r["label"] for r in rows],
+                               classes=REFUSAL_LABELS, c=REFUSAL_C, analyzers=refusal_analyzers(),
+                               sample_weight=weights, prompts=[r["prompt"] for r in rows])
+
+
+def toxicity_rows() -> list[dict[str, Any]]:
+    """`{"dataset", "language", "text", "label" (toxic|non_toxic), "split" (train|test)}` rows."""
+    from alignlab.eval.toxicity import background_sentences
+
+    out = []
+    for dataset, (folder, name) in TOXICITY_SETS.items():
+        for r in read_jsonl(suite_file(folder, name), required=("text", "label")):
+            label = {"hate": TOXIC, "neutral": NON_TOXIC}.get(r["label"], r["label"])
+            out.append({"dataset": dataset, "language": "ar" if dataset in ("mlma_ar", "osact2020") else "en",
+                        "text": r["text"], "label": label,
+                        "split": "test" if in_test(f"{dataset}:{r['text']}") else "train"})
+    stories = read_jsonl(suite_file("perplexity", "tinystories_validation.jsonl"), required=("text",))
+    out += [{"dataset": "tinystories", "language": "en", "text": text, "label": NON_TOXIC, "split": "train"}
+            for text in background_sentences(stories)]
+    return out
+
+
+def fit_toxicity(rows: list[dict[str, Any]]) -> LinearTextModel:
+    """Each dataset weighs the same in the loss (MLMA English has 8x ToxiGen's rows and is mostly toxic)."""
+    sizes: dict[str, int] = {}
+    for r in rows:
+        sizes[r["dataset"]] = sizes.get(r["dataset"], 0) + 1
+    weights = [len(rows) / (len(sizes) * sizes[r["dataset"]]) for r in rows]
+    return LinearTextModel.fit([r["text"] for r in rows], [r["label"] for r in rows], classes=(NON_TOXIC, TOXIC),
+                               c=TOXICITY_C, sample_weight=weights, max_chars=600)

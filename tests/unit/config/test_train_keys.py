@@ -1,0 +1,64 @@
+"""The `train` section speaks TRL: its keys are TrainingArguments fields (checked against the dataclass), TRL's
+names are accepted, typos get a suggestion, and `trainer_args` is checked against the method's TRL config."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from types import SimpleNamespace
+
+import pytest
+
+from alignlab.config.base import TRL_TRAIN_ALIASES, LrScheduler, TrainSection
+from alignlab.errors import ConfigError
+
+# Our keys that are not TrainingArguments fields under the same name: our short names (TRL's are aliases),
+# tracking and hub settings alignlab applies itself, and warmup_ratio (transformers 5 takes a float warmup_steps).
+OURS = {"lr", "epochs", "batch_size", "grad_accum", "callbacks", "run_group", "trainer_args", "warmup_ratio",
+        "gradient_checkpointing"}
+
+
+def test_train_keys_are_training_arguments_fields():
+    from transformers import TrainingArguments
+
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
+    assert set(TrainSection.model_fields) - OURS <= fields
+    assert set(TRL_TRAIN_ALIASES) <= fields
+    assert {"report_to", "hub_private_repo"} <= fields
+
+
+def test_scheduler_names_match_transformers():
+    from transformers.trainer_utils import SchedulerType
+
+    assert set(typing.get_args(LrScheduler)) == {s.value for s in SchedulerType}
+
+
+def test_trl_names_and_typos(tmp_path):
+    from alignlab.config import load_config
+    from alignlab.config.rm import RMConfig
+
+    config = load_config("configs/rm/tiny_bt.yaml", RMConfig, ["train.learning_rate=3e-4",
+                                                               "train.gradient_accumulation_steps=4"])
+    assert (config.train.lr, config.train.grad_accum) == (3e-4, 4)
+    with pytest.raises(ConfigError, match=r"train.lr_sheduler_type: unknown key; did you mean 'lr_scheduler_type'"):
+        load_config("configs/rm/tiny_bt.yaml", RMConfig, ["train.lr_sheduler_type=cosine"])
+    with pytest.raises(ConfigError, match="push_to_hub needs train.hub_model_id"):
+        load_config("configs/rm/tiny_bt.yaml", RMConfig, ["train.push_to_hub=true"])
+
+
+def test_trainer_arguments_carry_the_keys_and_check_trainer_args(tmp_path):
+    from trl import DPOConfig
+
+    from alignlab.backends.train.hf import trainer_arguments
+
+    run = SimpleNamespace(checkpoints_dir=tmp_path)
+    train = TrainSection(lr_scheduler_type="cosine", optim="adafactor", max_grad_norm=0.5, save_total_limit=1,
+                         eval_steps=7, trainer_args={"adam_beta2": 0.9})
+    args = trainer_arguments(DPOConfig, run=run, train=train, seed=0)
+    assert (args.lr_scheduler_type.value, args.optim.value, args.max_grad_norm) == ("cosine", "adafactor", 0.5)
+    assert (args.save_total_limit, args.eval_steps, args.adam_beta2, args.report_to) == (1, 7, 0.9, [])
+    with pytest.raises(ConfigError, match=r"trainer_args.adam_beta3: not an argument of TRL's DPOConfig; did you "
+                                          r"mean 'adam_beta2'"):
+        trainer_arguments(DPOConfig, run=run, train=TrainSection(trainer_args={"adam_beta3": 0.9}), seed=0)
+    with pytest.raises(ConfigError, match="use train.report_to instead"):
+        trainer_arguments(DPOConfig, run=run, train=TrainSection(trainer_args={"report_to": "wandb"}), seed=0)
