@@ -77,7 +77,7 @@ def prepare(args: argparse.Namespace, kind: str) -> Path:
     from alignlab.algorithms.tiny_policy import build_tiny_policy
     from alignlab.config.dpo import TinyPolicySection
     from alignlab.data import write_jsonl
-    from alignlab.synthetic import make_pairwise, make_unpaired
+    from alignlab.data.synthetic import make_pairwise, make_unpaired
 
     torch.set_num_threads(args.threads)  # the SFT below too: oversubscribed OpenMP threads crawl
     work = args.workdir or Path(tempfile.mkdtemp(prefix=f"{kind}_vs_trl_"))

@@ -93,9 +93,9 @@ def child_trl(policy: str, steps: int) -> dict:
     from datasets import Dataset
     from trl import GRPOConfig, GRPOTrainer
 
+    from alignlab.data.synthetic import load_synthetic
     from alignlab.models import load_causal_lm, load_tokenizer
     from alignlab.rewards.rules import make_rule
-    from alignlab.synthetic import load_synthetic
 
     torch.set_num_threads(1)
     sentiment = make_rule("sentiment", {}, "bench")
@@ -141,7 +141,7 @@ def _spawn(args: list[str]) -> tuple[dict, float]:
 def build_policy(cache: Path) -> str:
     from alignlab.algorithms.tiny_policy import ensure_tiny_policy
     from alignlab.config.dpo import TinyPolicySection
-    from alignlab.synthetic import load_synthetic
+    from alignlab.data.synthetic import load_synthetic
 
     out = cache / "nano-online"
     _fmt, records = load_synthetic(PROMPTS)
@@ -202,8 +202,8 @@ def run_gpu(out: Path, model: str | None, steps: int) -> dict:
     import torch
 
     from alignlab.backends.rollout import ROLLOUT_ENGINES, SamplingParams
+    from alignlab.data.synthetic import load_synthetic
     from alignlab.models import load_causal_lm, load_tokenizer
-    from alignlab.synthetic import load_synthetic
 
     if not torch.cuda.is_available():
         raise SystemExit("--mode gpu needs a CUDA GPU")

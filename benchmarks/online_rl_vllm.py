@@ -18,8 +18,8 @@ ENGINES = ("hf", "vllm-eager", "vllm-compiled")
 def child_rollout(engine: str, model: str, dtype: str) -> dict:
     """Tokens/s of one engine on `model`: one warm-up call, then one timed call of 64 prompts x 64 tokens."""
     from alignlab.backends.rollout import ROLLOUT_ENGINES, SamplingParams
+    from alignlab.data.synthetic import load_synthetic
     from alignlab.models import load_causal_lm, load_tokenizer
-    from alignlab.synthetic import load_synthetic
 
     tokenizer = load_tokenizer(model)
     _fmt, records = load_synthetic("synthetic:sentiment?n=600&seed=0&chat=1")

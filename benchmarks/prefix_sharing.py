@@ -10,7 +10,7 @@ every step, so a shared machine's drift hits both), median over `--steps` batche
 - reference pass: the same forward under `inference_mode` (what filling the reference cache costs).
 Both compute the same numbers (checked every step: summed log-probs equal within 1e-4). Data: `hh`, the
 shipped HH-RLHF harmless pairs (multi-turn prompts, most of each sequence; pairs that fit in `--max-length`
-untruncated), and `synthetic`, short prompts with long responses (`alignlab.synthetic`, sentiment rule).
+untruncated), and `synthetic`, short prompts with long responses (`alignlab.data.synthetic`, sentiment rule).
 Reports tokens/s (the tokens a separate forward holds: the prompt twice), the A/B ratio, and utilisation:
 achieved FLOP/s (6·N per trained token actually run, 2·N per scored one) as a share of the matmul peak
 measured on this machine (`alignlab.metrics.utilisation`). Writes benchmarks/results/prefix_sharing.{json,md}.
@@ -34,7 +34,7 @@ def batches(kind: str, tokenizer, args: argparse.Namespace) -> list[list[dict]]:
     from alignlab.algorithms.preference_data import Encoder
     from alignlab.config.dpo import PreferenceDataSection
     from alignlab.data import read_rows, to_trl
-    from alignlab.synthetic import make_pairwise
+    from alignlab.data.synthetic import make_pairwise
 
     need = args.batch_size * (args.steps + 1)
     rows = read_rows(HH)[:20 * need] if kind == "hh" else make_pairwise(

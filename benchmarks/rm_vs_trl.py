@@ -40,8 +40,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 def prepare(work: Path, args: argparse.Namespace) -> dict:
     """Build the tiny model and write train/test JSONL once; return what both arms share."""
     from alignlab.data.io import write_jsonl
+    from alignlab.data.synthetic import make_pairwise
     from alignlab.models.tiny import build_tiny_models
-    from alignlab.synthetic import make_pairwise
 
     tiny = build_tiny_models(work / "tiny", size=args.size, seed=0)
     if args.data == "hh":

@@ -11,7 +11,7 @@ trainer it runs with which objective. The recipe, in order:
 2. `load_policy`, `load_reference`: the policy (first built at model.name_or_path when `tiny_policy` asks,
    `alignlab.algorithms.tiny_policy`) and an optional separate reference sharing its tokenizer.
 3. `plan_reference` (before the run directory exists: a cache file made for another model is refused) and
-   `fill_reference`: reference log-probs from the cache (`alignlab.refcache`), computed on a miss; or a
+   `fill_reference`: reference log-probs from the cache (`alignlab.backends.train.refcache`), computed on a miss; or a
    reference model beside the policy when `reference.cache` is off.
 4. `open_training_run`, once everything a user can get wrong has been checked: the run directory (a finished
    run returns at once, an interrupted one resumes).
@@ -107,8 +107,8 @@ def load_policy(config: Any, split: Split) -> tuple[Any, Any]:
 
 def load_reference(config: Any, tokenizer: Any) -> Any | None:
     """The separate reference model of `reference.model`, after checking it shares the policy's tokenizer."""
+    from alignlab.backends.train.refcache import tokenizer_hash
     from alignlab.models import load_causal_lm, load_tokenizer
-    from alignlab.refcache import tokenizer_hash
 
     name = config.reference.model
     if name is None:
@@ -143,8 +143,15 @@ def plan_reference(config: Any, kind: str, policy: Any, separate: Any, tokenizer
     policy for full fine-tuning, else none for LoRA (the adapter-disabled base is the reference)."""
     import copy
 
+    from alignlab.backends.train.refcache import (
+        CacheKey,
+        cache_path,
+        load_cache,
+        model_hash,
+        token_hash,
+        tokenizer_hash,
+    )
     from alignlab.config.dpo import reference_cache_dir
-    from alignlab.refcache import CacheKey, cache_path, load_cache, model_hash, token_hash, tokenizer_hash
 
     if not config.reference.cache:
         if separate is None and config.lora is None:
@@ -169,8 +176,8 @@ def fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: 
                    echo: Echo) -> ReferencePlan:
     """Compute and store the reference log-probs the cache lacked (no-op on a hit or without the cache).
     Under a launcher rank 0 computes and writes the file; the other ranks wait, then read the same file."""
+    from alignlab.backends.train.refcache import load_cache
     from alignlab.launch.topology import main_process_first
-    from alignlab.refcache import load_cache
 
     if plan.cache_path is not None:
         with main_process_first() as main:
@@ -185,7 +192,7 @@ def fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: 
 def _fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: Sequences,
                     echo: Echo) -> ReferencePlan:
     from alignlab.backends.train.preference import reference_column_logps
-    from alignlab.refcache import save_cache
+    from alignlab.backends.train.refcache import save_cache
 
     if plan.cache_path is None or plan.cache_hit:
         if plan.cache_hit:

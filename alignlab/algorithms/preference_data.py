@@ -6,7 +6,7 @@
     columns = encode_pairs(split.train, encoder, config.data.weighting)
 
 - `read_records` reads a file (JSONL, CSV, Parquet, a datasets folder), a hub dataset or a `synthetic:` spec
-  (`alignlab.synthetic`), validating every row; each record keeps where it came from (`file:line`) so that
+  (`alignlab.data.synthetic`), validating every row; each record keeps where it came from (`file:line`) so that
   an error about it can say so. Unpaired rows where pairs are expected (or the reverse) are named as such.
 - `read_split` holds out `test_size` of the records by a hash of their content id: the same record is held
   out in every run, round and machine, whatever else the file holds (or takes `data.eval_path`).
@@ -37,7 +37,7 @@ class Split:
 
 def read_records(path: str, fmt: str) -> tuple[str, list[Item]]:
     """(format, items) from a file, a datasets folder or hub name, or a `synthetic:` spec."""
-    from alignlab.synthetic import is_synthetic, load_synthetic
+    from alignlab.data.synthetic import is_synthetic, load_synthetic
 
     if is_synthetic(path):
         found, records = load_synthetic(path)

@@ -5,7 +5,7 @@
 
 Every check a user can fail is a one-line `DataError` naming the file and line (or the synthetic spec) and
 the config key to change: no usable pairs, a ratings row missing an attribute the config asks for, a rating
-outside `data.scale`. `data.path` may be a file or a `synthetic:...` spec (`alignlab.synthetic`).
+outside `data.scale`. `data.path` may be a file or a `synthetic:...` spec (`alignlab.data.synthetic`).
 
 Held-out data is `data.eval_path` when given, else a `data.test_size` share of the prompts (every pair or
 rating of one prompt lands on the same side, so a held-out score never rewards memorised prompts).
@@ -23,9 +23,9 @@ from typing import Any
 
 from alignlab.data.pairs import expand_ranking_to_pairs, ratings_to_pairs
 from alignlab.data.records import DEFAULT_ATTRIBUTES
+from alignlab.data.synthetic import is_synthetic, load_synthetic
 from alignlab.errors import DataError
 from alignlab.models.reward import shared_prefix_length
-from alignlab.synthetic import is_synthetic, load_synthetic
 
 
 @dataclass

@@ -4,7 +4,7 @@
     records = panel.annotate(candidates)       # candidates rows: {"prompt", "responses": [a, b], ...}
     panel.prefers(prompt, text_a, text_b)      # the rule's own verdict: 1.0 a, 0.0 b, 0.5 tie
 
-The hidden rules are `alignlab.synthetic`'s pairwise rules turned into a score any text has, so the raters
+The hidden rules are `alignlab.data.synthetic`'s pairwise rules turned into a score any text has, so the raters
 judge arbitrary texts (a policy's generated candidates), not only pairs the rule generated:
 
 - `keyword`:   how often the keyword ("please") occurs (more is better);
@@ -15,7 +15,7 @@ judge arbitrary texts (a policy's generated candidates), not only pairs the rule
   and "great great great" lose to a plain fluent answer. The demo's annotators follow this one: under
   `sentiment` a policy wins by writing lists of positive words (a judge it can hack).
 
-`RULE_DATA` names the `alignlab.synthetic` pair set whose stories match a rule (the SFT data of a pipeline).
+`RULE_DATA` names the `alignlab.data.synthetic` pair set whose stories match a rule (the SFT data of a pipeline).
 
 Each rater sees the pair in a per-record presentation order (shuffled, recorded in `metadata.order` as the
 Argilla templates do). A rater with noise `noise` answers at random with that probability; with probability
@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from alignlab.data.records import canonicalize, text_of
+from alignlab.data.synthetic import DEFAULT_KEYWORD, NEGATIVE, POSITIVE
 from alignlab.errors import ConfigError
 from alignlab.registry import Registry
-from alignlab.synthetic import DEFAULT_KEYWORD, NEGATIVE, POSITIVE
 
 _WORD = re.compile(r"[a-z']+")
 _POSITIVE, _NEGATIVE = frozenset(POSITIVE), frozenset(NEGATIVE)
@@ -157,11 +157,19 @@ class SimulatedAnnotators:
             if row.get(key) is not None:
                 metadata[key] = row[key]
         record = {"prompt": row["prompt"], "chosen": responses[best], "rejected": responses[1 - best],
-                  "agreement": round(winners / len(votes), 4), "annotators": sorted(votes),
+                  # One rater is no panel: no agreement (as for human annotation), not a unanimous 1.0.
+                  "agreement": round(winners / len(votes), 4) if len(votes) > 1 else None,
+                  "annotators": sorted(votes),
                   "source": source, "metadata": metadata}
         if row.get("category"):
             record["category"] = row["category"]
         return canonicalize(record, "pairwise")
+
+
+def mean_agreement(records: Sequence[dict]) -> float | None:
+    """Mean agreement over the records that have one (single-annotator records have none); None when none do."""
+    values = [r["agreement"] for r in records if r.get("agreement") is not None]
+    return round(sum(values) / len(values), 4) if values else None
 
 
 def panel_agreement(records: Sequence[dict]) -> dict[str, Any]:
@@ -179,7 +187,7 @@ def panel_agreement(records: Sequence[dict]) -> dict[str, Any]:
     decided = [r for r in records if r["metadata"]["rule_outcome"] != 0.5]
     out: dict[str, Any] = {
         "records": len(records), "annotators": len(names),
-        "mean_agreement": round(sum(r["agreement"] for r in records) / len(records), 4),
+        "mean_agreement": mean_agreement(records),
         "krippendorff_alpha": _round(krippendorff_alpha(codes_for(by_rater, [0, 1]))),
         "fleiss_kappa": _round(fleiss_kappa(counts_from_labels(labels, [0, 1])[0])),
         "majority_matches_rule": round(sum(r["metadata"]["rule_outcome"] == 1.0 for r in decided) / len(decided), 4)

@@ -89,7 +89,7 @@ class TextDataSection(StrictModel):
 
 class ChatDataSection(StrictModel):
     """Instruction / chat data: JSONL rows with `messages` (role/content turns) or `prompt` + `completion`
-    (strings or message lists), or a `synthetic:<rule>?n=..&seed=..` spec (prompts from alignlab.synthetic with
+    (strings or message lists), or a `synthetic:<rule>?n=..&seed=..` spec (prompts from alignlab.data.synthetic with
     both responses of every pair as completions: the format, no preference)."""
 
     path: str = Field(..., min_length=1, description="JSONL file (.jsonl, .jsonl.gz, .json) or synthetic: spec.")

@@ -107,7 +107,7 @@ def collect_from_argilla(context: Any, options: ArgillaOptions, candidates: str,
 
 
 def run_annotate(context: Any) -> dict[str, Any]:
-    from alignlab.annotation.simulated import SimulatedAnnotators, panel_agreement
+    from alignlab.annotation.simulated import SimulatedAnnotators, mean_agreement, panel_agreement
     from alignlab.data import audit_file, write_audit
     from alignlab.data.io import read_rows, write_jsonl
     from alignlab.utils.io import atomic_write_json
@@ -126,8 +126,7 @@ def run_annotate(context: Any) -> dict[str, Any]:
             extra["argilla"] = mirror_to_argilla(context, options.argilla, candidates)
     else:
         batch = collect_from_argilla(context, options.argilla, candidates, len(rows))
-        agreement = {"records": len(batch),
-                     "mean_agreement": round(sum(r.get("agreement") or 1.0 for r in batch) / max(1, len(batch)), 4)}
+        agreement = {"records": len(batch), "mean_agreement": mean_agreement(batch)}
     for record in batch:
         record.setdefault("metadata", {})["round"] = context.round
     previous = context.one("previous", "preferences")

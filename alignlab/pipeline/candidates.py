@@ -11,7 +11,7 @@ twice; the next annotation batch is the `batch` most informative pairs of the po
   the reward model the other; pairs are ranked by -z(policy) * z(reward) (standardised differences).
 - `random`: a seeded random sample (and what round 1 does, when no reward model exists yet).
 
-Prompts come from `alignlab.synthetic` (the same story topics as the training data, seeded per round so a
+Prompts come from `alignlab.data.synthetic` (the same story topics as the training data, seeded per round so a
 round's prompts are new) or from a JSONL file of `{"prompt": ...}` rows. Output: `candidates.jsonl`, rows
 `{"id", "prompt", "responses": [a, b], "models", "scores"?, "selection", "round"}` (the candidates format
 `alignlab annotate push` takes), and `selection.json`.
@@ -43,7 +43,7 @@ class GenerateOptions(StrictModel):
 
 def synthetic_prompts(n: int, seed: Any) -> list[dict[str, str]]:
     """`n` distinct story prompts in the synthetic data's distribution, with their topic."""
-    from alignlab.synthetic import TOPICS, _prompt
+    from alignlab.data.synthetic import TOPICS, _prompt
 
     rng = random.Random(f"pipeline-prompts/{seed}")
     seen: set[str] = set()
@@ -70,8 +70,11 @@ def file_prompts(path: str, n: int, seed: int) -> list[dict[str, str]]:
 
 
 def chat_prompts(tokenizer: Any, prompts: list[str]) -> list[str]:
-    return [tokenizer.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
-                                          tokenize=False) for p in prompts]
+    """Each prompt as the policy reads it: the one prompt formatter (`alignlab.data.prompts`), as the DPO stage
+    that trains on these candidates encodes them (the chat template, or the plain form without one)."""
+    from alignlab.data.prompts import format_prompt
+
+    return [format_prompt(tokenizer, p, "auto", key="data.chat_template") for p in prompts]
 
 
 def sample_pairs(model_path: str, prompts: list[str], options: GenerateOptions, seed: int) -> list[tuple[Any, Any]]:

@@ -20,7 +20,7 @@ broken text. `fluent_sentiment_score` spells that out, term by term:
 
 So a plain fluent positive story (about 1) beats a neutral one (about 0), which beats a negative one (about
 -1), and "great great great" (below -3) loses to all of them. The terms use the same word lists as
-`alignlab.synthetic`; the reference bigrams are built once per process (about 1 s).
+`alignlab.data.synthetic`; the reference bigrams are built once per process (about 1 s).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from alignlab.synthetic import NEGATIVE, POSITIVE
+from alignlab.data.synthetic import NEGATIVE, POSITIVE
 
 _WORD = re.compile(r"[a-z']+")
 _POSITIVE, _NEGATIVE = frozenset(POSITIVE), frozenset(NEGATIVE)
@@ -46,8 +46,8 @@ def _words(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def reference_bigrams() -> frozenset[tuple[str, str]]:
     """Word bigrams of the reference text: the shipped TinyStories excerpt plus synthetic stories."""
+    from alignlab.data.synthetic import make_pairwise
     from alignlab.paths import tiny_corpus_files
-    from alignlab.synthetic import make_pairwise
 
     seen: set[tuple[str, str]] = set()
     texts = [path.read_text(encoding="utf-8") for path in tiny_corpus_files()]

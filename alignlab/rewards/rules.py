@@ -20,9 +20,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from alignlab.data.synthetic import DEFAULT_KEYWORD, NEGATIVE, POSITIVE
 from alignlab.errors import ConfigError
 from alignlab.registry import Registry
-from alignlab.synthetic import DEFAULT_KEYWORD, NEGATIVE, POSITIVE
 
 RewardFunction = Callable[..., list[float]]
 RULES: Registry[Callable[..., RewardFunction]] = Registry("rule reward")

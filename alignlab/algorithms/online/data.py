@@ -38,7 +38,7 @@ class PromptSplit:
 
 
 def _rows(path: str) -> list[tuple[str, dict]]:
-    from alignlab.synthetic import is_synthetic, load_synthetic
+    from alignlab.data.synthetic import is_synthetic, load_synthetic
 
     if is_synthetic(path):
         _fmt, records = load_synthetic(path)

@@ -35,7 +35,7 @@ def load_policy(config: Any, records: list[dict]) -> tuple[Any, Any]:
 
 
 def same_tokenizer(first: Any, second: Any) -> bool:
-    from alignlab.refcache import tokenizer_hash
+    from alignlab.backends.train.refcache import tokenizer_hash
 
     return tokenizer_hash(first) == tokenizer_hash(second)
 

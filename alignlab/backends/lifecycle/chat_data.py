@@ -8,7 +8,7 @@ A row is `{"messages": [{"role", "content"}, ...]}` or `{"prompt": ..., "complet
 string (a user turn / an assistant turn) or a list of messages. Every row becomes one conversation with at least
 one non-empty assistant turn; a row that is not is a one-line error naming its file and line.
 
-`synthetic:<rule>?n=..&seed=..&side=both|chosen|rejected` builds rows from alignlab.synthetic's pairs (default
+`synthetic:<rule>?n=..&seed=..&side=both|chosen|rejected` builds rows from alignlab.data.synthetic's pairs (default
 `side=both`: both responses of every pair, so a model learns the format and no preference);
 `synthetic:unpaired-<rule>` and `synthetic:ratings` give one row per completion / response.
 
@@ -36,7 +36,7 @@ _GENERATION_MARK = re.compile(r"{%-?\s*generation\s*-?%}")
 
 def read_conversations(path: str) -> list[Item]:
     """Every row of `path` (a JSONL/CSV/Parquet file, datasets folder, or synthetic: spec) as a conversation."""
-    from alignlab.synthetic import is_synthetic
+    from alignlab.data.synthetic import is_synthetic
 
     if is_synthetic(path):
         return _synthetic(path)
@@ -94,7 +94,7 @@ def _checked(messages: Any, where: str, field: str) -> Messages:
 
 
 def _synthetic(spec: str) -> list[Item]:
-    from alignlab.synthetic import load_synthetic
+    from alignlab.data.synthetic import load_synthetic
 
     name, _, query = spec.partition("?")
     options = dict(parse_qsl(query, keep_blank_values=True))

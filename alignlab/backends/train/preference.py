@@ -6,7 +6,7 @@ What changes here:
 - **Data** arrives tokenized by alignlab (`alignlab.algorithms.dpo.encode_*`: chat template, stated truncation
   policy), so `_prepare_dataset` passes it through; the collators also carry per-example `weight` and
   `label_smoothing` (agreement-aware training).
-- **Reference log-probs** come from alignlab's cache (`alignlab.refcache`), computed once by
+- **Reference log-probs** come from alignlab's cache (`alignlab.backends.train.refcache`), computed once by
   `reference_logps` in length-sorted batches; `_precompute_ref_logps` passes cached columns through, so TRL
   keeps no reference model in memory. Without the cache the reference runs beside the policy, as in TRL.
 - **The loss** is alignlab's pure functions (`alignlab.losses.preference.preference_loss`,

@@ -7,14 +7,15 @@ import json
 
 import pytest
 
-from alignlab.algorithms.preference_data import rotate_within_batches, unpair
 from alignlab.algorithms.preference_data import (
     Encoder,
     as_pairs,
     example_trust,
     read_records,
     read_split,
+    rotate_within_batches,
     trust_columns,
+    unpair,
 )
 from alignlab.config.dpo import PreferenceDataSection, WeightingSection
 from alignlab.errors import DataError

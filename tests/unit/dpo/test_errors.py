@@ -9,8 +9,8 @@ import torch
 
 from alignlab.algorithms.dpo import train_dpo
 from alignlab.algorithms.kto import train_kto
+from alignlab.backends.train.refcache import CacheKey, RefCacheMismatch, save_cache
 from alignlab.errors import AlignlabError, DataError, ModelLoadError
-from alignlab.refcache import CacheKey, RefCacheMismatch, save_cache
 from tests.unit.dpo.conftest import dpo_config, kto_config
 
 

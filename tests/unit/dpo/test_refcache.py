@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alignlab.refcache import (
+from alignlab.backends.train.refcache import (
     CacheKey,
     RefCacheMismatch,
     cache_path,

@@ -42,7 +42,7 @@ def policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
 
     from alignlab.algorithms.tiny_policy import build_tiny_policy
-    from alignlab.synthetic import load_synthetic
+    from alignlab.data.synthetic import load_synthetic
 
     torch.set_num_threads(1)
     _fmt, records = load_synthetic(PROMPTS)

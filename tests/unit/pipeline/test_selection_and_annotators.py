@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from alignlab.annotation.simulated import SimulatedAnnotators, panel_agreement, rule_outcome
+from alignlab.data.synthetic import make_pairwise
 from alignlab.errors import ConfigError
 from alignlab.pipeline.candidates import GenerateOptions, disagreement, select, uncertainty
-from alignlab.synthetic import make_pairwise
 
 
 def test_uncertainty_is_the_spread_of_member_reward_differences():
@@ -79,6 +79,12 @@ def test_noise_lowers_agreement_and_position_bias_is_measurable():
     assert shares["sim-3"] > 0.7 and abs(shares["sim-1"] - 0.5) < 0.08  # the biased rater stands out
     assert biased["per_annotator"]["sim-3"]["agreement_with_majority"] < \
         biased["per_annotator"]["sim-1"]["agreement_with_majority"]
+
+
+def test_a_single_rater_records_no_agreement_rather_than_a_unanimous_one():
+    records = SimulatedAnnotators(rule="sentiment", annotators=1, noise=0.0, seed=0).annotate(_shuffled_candidates(20))
+    assert all(r.get("agreement") is None and len(r["annotators"]) == 1 for r in records)
+    assert panel_agreement(records)["mean_agreement"] is None
 
 
 def test_bad_panel_settings_are_one_line():

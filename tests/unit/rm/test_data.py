@@ -19,9 +19,9 @@ from alignlab.algorithms.rm_data import (
     to_pairs,
 )
 from alignlab.config.rm import RMConfig
+from alignlab.data.synthetic import make_pairwise, make_ratings
 from alignlab.errors import DataError
 from alignlab.models.reward import InputFormat
-from alignlab.synthetic import make_pairwise, make_ratings
 
 
 def write_jsonl(path, rows):

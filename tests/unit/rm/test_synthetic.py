@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alignlab.data.validation import validate_rows
-from alignlab.errors import DataError
-from alignlab.synthetic import (
+from alignlab.data.synthetic import (
     DEFAULT_KEYWORD,
     NEGATIVE,
     POSITIVE,
@@ -15,6 +13,8 @@ from alignlab.synthetic import (
     make_ratings,
     make_unpaired,
 )
+from alignlab.data.validation import validate_rows
+from alignlab.errors import DataError
 
 
 def words(text: str) -> list[str]:

@@ -13,9 +13,9 @@ from alignlab.algorithms.rm import train
 from alignlab.algorithms.rm_data import pairwise_rows, split_by_prompt
 from alignlab.backends.train.hf import TrainingDiverged
 from alignlab.config.base import TrainSection
+from alignlab.data.synthetic import make_pairwise
 from alignlab.models.reward import CARD_NAME, InputFormat, RewardModel
 from alignlab.runs import Run
-from alignlab.synthetic import make_pairwise
 
 from .conftest import make_config
 

@@ -1,6 +1,6 @@
 """Learnable synthetic preference data: records whose labels follow a hidden rule a tiny model can learn.
 
-    from alignlab.synthetic import make_pairwise, make_ratings, make_unpaired, load_synthetic
+    from alignlab.data.synthetic import make_pairwise, make_ratings, make_unpaired, load_synthetic
 
     pairs = make_pairwise(2000, seed=0, rule="keyword")       # chosen contains "please", rejected does not
     rated = make_ratings(500, seed=0)                          # HelpSteer-style, one marker word per rating point
