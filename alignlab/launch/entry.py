@@ -29,6 +29,20 @@ def main() -> None:
         if peer_failed():  # e.g. a collective whose peer stopped on a user error: that error is the cause
             sys.exit(1)
         raise
+    finally:
+        _close_process_group()
+
+
+def _close_process_group() -> None:
+    """Tear the process group down before the interpreter exits. Left to interpreter shutdown, gloo's threads
+    can be destroyed while still joinable, which aborts the process ("terminate called without an active
+    exception", exit code 1) after a run that finished; destroying the group is local, no collective."""
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        try:
+            dist.destroy_process_group()
+        except Exception:  # noqa: BLE001 - shutting down: a failure here must not mask the run's outcome
+            pass
 
 
 if __name__ == "__main__":
