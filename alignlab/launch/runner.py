@@ -14,8 +14,19 @@ import sys
 
 
 def _exit_code(error: BaseException) -> int:
-    codes = [failure.exitcode for failure in getattr(error, "failures", {}).values()]
-    return next((code for code in codes if isinstance(code, int) and code > 0), 1)
+    """The first failed worker's exit code. A worker killed by a signal recorded no cause, so it is named here
+    (rank and signal), in one line."""
+    failures = getattr(error, "failures", {})
+    codes = [failure.exitcode for failure in failures.values()]
+    code = next((code for code in codes if isinstance(code, int) and code > 0), None)
+    if code is not None:
+        return code
+    for rank, failure in sorted(failures.items()):
+        if isinstance(failure.exitcode, int) and failure.exitcode < 0:
+            print(f"error: rank {rank} was killed by signal {failure.signal_name()} (exit code {failure.exitcode})",
+                  file=sys.stderr)
+            break
+    return 1
 
 
 def main(argv: list[str] | None = None) -> None:

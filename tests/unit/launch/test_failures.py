@@ -39,6 +39,38 @@ def test_the_launcher_ends_with_the_failed_workers_exit_code():
     assert _exit_code(RuntimeError("no failures listed")) == 1
 
 
+def test_a_worker_killed_by_a_signal_is_named_in_one_line(capsys):
+    """A rank that aborts (SIGABRT) recorded no cause: the launcher names its rank and signal, then exits 1."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, ProcessFailure
+
+    failure = ProcessFailure(local_rank=1, pid=1, exitcode=-6, error_file="")
+    assert _exit_code(ChildFailedError("alignlab.launch.entry", {1: failure})) == 1
+    assert capsys.readouterr().err == "error: rank 1 was killed by signal SIGABRT (exit code -6)\n"
+
+
+ENDING = """
+import atexit, sys
+import torch.distributed as dist
+from alignlab.launch import entry
+dist.init_process_group("gloo", init_method="file://" + sys.argv[1], rank=0, world_size=1)
+atexit.register(lambda: open(sys.argv[2], "w").write(str(dist.is_initialized())))
+print("summary line", end="")  # buffered: must still come out
+entry._end(3)
+print("not reached")
+"""
+
+
+def test_a_distributed_rank_ends_without_interpreter_finalisation_but_runs_its_exit_handlers(tmp_path):
+    """`_end` destroys the process group, runs the atexit handlers (trackers, logging) after that, flushes the
+    output and exits with the run's status, skipping the finalisation that can abort a gloo process."""
+    marker = tmp_path / "atexit.txt"
+    result = subprocess.run([sys.executable, "-c", ENDING, str(tmp_path / "store"), str(marker)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout == "summary line"
+    assert marker.read_text() == "False"  # the handler ran, after the group was destroyed
+
+
 def test_entry_hands_a_user_error_to_the_parent_and_prints_nothing(tmp_path):
     """The launched module itself, on a command that fails on its config: exit code 2, no stderr, one record."""
     env = {ERRORS_ENV: str(tmp_path), "RANK": "0", "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"}
