@@ -40,6 +40,7 @@ from alignlab.annotation.templates.base import Annotation, Judged, content_hash,
 from alignlab.annotation.workspace import require_dataset, users_by_id, workspace_member_ids
 from alignlab.config.annotate import AnnotateConfig
 from alignlab.errors import ConfigError
+from alignlab.utils.progress import StepProgress
 
 SEARCH_BODY = {
     "filters": {"and": [{"type": "terms", "scope": {"entity": "response", "property": "status"},
@@ -127,7 +128,7 @@ def _page(api, dataset_id: str, cache: PageCache, offset: int, page_size: int) -
 
 
 def fetch_answered(api, dataset: dict, cache: PageCache, page_size: int,
-                   workers: int = 1) -> tuple[list[dict], int, int]:
+                   workers: int = 1, bar: StepProgress | None = None) -> tuple[list[dict], int, int]:
     """Every record with a submitted or discarded response, through the records search every Argilla server
     has: (records, pages fetched, pages from cache).
 
@@ -138,8 +139,11 @@ def fetch_answered(api, dataset: dict, cache: PageCache, page_size: int,
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
+    bar = bar or StepProgress(None, "pull pages", bar=False, every_s=float("inf"))
     first, fresh = _page(api, dataset["id"], cache, 0, page_size)
     pages, fetched = [first], int(fresh)
+    bar.set_total(max(1, -(-first["total"] // page_size)))
+    bar.advance()
     local, clones = threading.local(), []
 
     def one(offset: int) -> tuple[dict, bool]:
@@ -153,6 +157,7 @@ def fetch_answered(api, dataset: dict, cache: PageCache, page_size: int,
             for page, fresh in pool.map(one, range(page_size, first["total"], page_size)):
                 pages.append(page)
                 fetched += fresh
+                bar.advance()
     finally:
         for clone in clones:
             clone.close()
@@ -160,7 +165,8 @@ def fetch_answered(api, dataset: dict, cache: PageCache, page_size: int,
     return list(records.values()), fetched, len(pages) - fetched
 
 
-def fetch_answered_fast(api, dataset: dict, cache: PageCache, page_size: int) -> tuple[list[dict], int, int] | None:
+def fetch_answered_fast(api, dataset: dict, cache: PageCache, page_size: int,
+                        bar: StepProgress | None = None) -> tuple[list[dict], int, int] | None:
     """The same records through the local server's bulk read (`server/engine/export.py`), page by page on a
     rowid cursor; None when the server has no such endpoint (any other Argilla deployment)."""
     records: dict[str, dict] = {}
@@ -179,20 +185,25 @@ def fetch_answered_fast(api, dataset: dict, cache: PageCache, page_size: int) ->
             cached += 1
         records.update((record["id"], record) for record in page["items"])
         cursor = page["next"]
+        if bar is not None:
+            bar.advance()
     return list(records.values()), fetched, cached
 
 
-def _consistent_fetch(api, dataset: dict, folder: Path, options, attempts: int = 3):
+def _consistent_fetch(api, dataset: dict, folder: Path, options, attempts: int = 3, echo=print):
     """Fetch until no answer changed during the fetch (the dataset's `last_activity_at` is the same before
-    and after), so that the pages form one snapshot; then (records, fetched, cached, cache)."""
+    and after), so that the pages form one snapshot; then (records, fetched, cached, cache). `echo` gets the
+    pages' progress (a bar on a terminal, periodic lines elsewhere)."""
     page_size, fast = options.page_size, options.bulk_read
     for _ in range(attempts):
         cache = PageCache(folder, dataset, page_size, "export" if fast else "search")
-        result = fetch_answered_fast(api, dataset, cache, page_size) if fast else None
+        with StepProgress(None, "pull pages", echo) as bar:
+            result = fetch_answered_fast(api, dataset, cache, page_size, bar) if fast else None
         if result is None:
             fast = False
             cache = PageCache(folder, dataset, page_size, "search")
-            result = fetch_answered(api, dataset, cache, page_size, options.workers)
+            with StepProgress(None, "pull pages", echo) as bar:
+                result = fetch_answered(api, dataset, cache, page_size, options.workers, bar)
         raw, fetched, cached = result
         after = api.get(f"/api/v1/datasets/{dataset['id']}")
         if after.get("last_activity_at") == dataset.get("last_activity_at"):
@@ -250,7 +261,7 @@ def pull(config: AnnotateConfig, *, echo=print) -> PullSummary:
         allowed = _allowed_users(api, config, workspace, users)
         url = resolve_url(config.server, paths)
         folder = paths.sync(url, section.workspace, section.name) / "pull"
-        raw, fetched, cached, cache = _consistent_fetch(api, dataset, folder, options)
+        raw, fetched, cached, cache = _consistent_fetch(api, dataset, folder, options, echo=echo)
         retries = api.retries
     finally:
         api.close()

@@ -36,6 +36,7 @@ from alignlab.annotation.templates.base import Item, check_candidates, content_h
 from alignlab.annotation.workspace import ensure_annotators, ensure_dataset, ensure_workspace, question_ids
 from alignlab.config.annotate import AnnotateConfig
 from alignlab.errors import ConfigError, DataError
+from alignlab.utils.progress import StepProgress
 
 LEDGER = "push-ledger.jsonl"
 
@@ -253,10 +254,12 @@ def push(config: AnnotateConfig, *, echo=print) -> PushSummary:
         digests = [record_digest(p) for p in ready]
         todo = [i for i in todo if digests[i] not in ledger.done]  # a version sent by an earlier push
         size = config.push.batch_size
-        for start in range(0, len(todo), size):
-            chunk = todo[start:start + size]
-            _send(api, dataset["id"], [ready[i] for i in chunk])
-            ledger.confirm([digests[i] for i in chunk])
+        with StepProgress(len(todo), "push records", echo, bar=None if len(todo) > size else False) as bar:
+            for start in range(0, len(todo), size):
+                chunk = todo[start:start + size]
+                _send(api, dataset["id"], [ready[i] for i in chunk])
+                ledger.confirm([digests[i] for i in chunk])
+                bar.advance(len(chunk))
         sent, skipped = len(todo), len(ready) - len(todo)
     finally:
         api.close()

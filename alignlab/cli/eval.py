@@ -49,7 +49,7 @@ def run(
         bar.note(line)
 
     try:
-        result = run_eval(resolved, force=force, progress=suite_done)
+        result = run_eval(resolved, force=force, progress=suite_done, echo=typer.echo)
     finally:
         bar.close()
     typer.echo(f"wrote {result.out_dir} (summary.json; per suite: metrics.json, samples.jsonl)")

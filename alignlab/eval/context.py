@@ -58,6 +58,7 @@ class EvalContext:
     judge_max_new_tokens: int = 256
     refusal_classifier: Any = "string_match"
     seed: int = 0
+    echo: Any = None  # where progress goes (a generation's bar or lines); None: nowhere
     data_dir: Path = field(default_factory=eval_data_dir)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     # (model, prompts, completions) of every generate call: alignlab.eval.quality measures them per suite
@@ -153,6 +154,9 @@ class EvalContext:
     def generate(self, lm: LanguageModel, conversations: Sequence[Messages]) -> list[str]:
         """One greedy (or configured) answer per conversation, through the model's rollout engine."""
         prompts = lm.chat_prompts(conversations)
+        engine = getattr(lm, "engine", None)
+        if self.echo is not None and hasattr(engine, "progress"):
+            engine.progress = self.echo
         completions = lm.generate(prompts, self.sampling)
         self.generations.append((lm, list(prompts), completions))
         return [completion.text for completion in completions]

@@ -122,13 +122,16 @@ def write_suite(folder: Path, samples: list[dict[str, Any]], info: dict[str, Any
 
 
 def run_eval(config: EvalConfig, *, force: bool = False, refusal_classifier: Any = None,
-             progress: Callable[[str], None] = lambda line: None) -> EvalResult:
-    """Check every suite's needs, then run them one by one into `run.output_dir / run.name`."""
+             progress: Callable[[str], None] | None = None, echo: Callable[[str], None] | None = None) -> EvalResult:
+    """Check every suite's needs, then run them one by one into `run.output_dir / run.name`. `progress` gets a
+    line per suite; `echo` (default: `progress`) a generating suite's progress; None: silent."""
     from alignlab.runs import open_run
     from alignlab.utils.seed import seed_everything
 
     suites = [build_suite(name, config.eval.options.get(name)) for name in config.eval.suites]
     context = make_context(config, refusal_classifier)
+    context.echo = echo or progress
+    progress = progress or (lambda line: None)
     for suite in suites:
         context.check(suite)
     if config.run.threads:
@@ -219,8 +222,9 @@ def build_config(config: EvalConfig | str | Path | None = None, overrides: Seque
 def evaluate(model: str | None = None, suites: Sequence[str] | str | None = None, *, judge: str | None = None,
              baseline: str | None = None, out: str | Path | None = None, limit: int | None = None,
              config: EvalConfig | str | Path | None = None, overrides: Sequence[str] = (), force: bool = False,
-             refusal_classifier: Any = None, progress: Callable[[str], None] = lambda line: None) -> EvalResult:
-    """The Python API of `alignlab eval run`: same config, same folder, same numbers.
+             refusal_classifier: Any = None, progress: Callable[[str], None] | None = None) -> EvalResult:
+    """The Python API of `alignlab eval run`: same config, same folder, same numbers. `progress` (e.g. `print`)
+    gets a line per suite and a generating suite's progress.
 
     `refusal_classifier` may be any object with `name` and `classify(prompts, responses, language)`.
     """

@@ -77,14 +77,17 @@ def chat_prompts(tokenizer: Any, prompts: list[str]) -> list[str]:
     return [format_prompt(tokenizer, p, "auto", key="data.chat_template") for p in prompts]
 
 
-def sample_pairs(model_path: str, prompts: list[str], options: GenerateOptions, seed: int) -> list[tuple[Any, Any]]:
-    """Two sampled completions per prompt: [(completion a, completion b)] (rollout `Completion`s)."""
+def sample_pairs(model_path: str, prompts: list[str], options: GenerateOptions, seed: int,
+                 echo: Any = None) -> list[tuple[Any, Any]]:
+    """Two sampled completions per prompt: [(completion a, completion b)] (rollout `Completion`s); `echo` gets
+    the generation's progress (a bar on a terminal, periodic lines elsewhere)."""
     from alignlab.backends.rollout import ROLLOUT_ENGINES, SamplingParams
     from alignlab.models import load_causal_lm, load_tokenizer
 
     tokenizer = load_tokenizer(model_path)
     model = load_causal_lm(model_path).eval()
     engine = ROLLOUT_ENGINES.get("hf")(model, tokenizer, batch_size=options.batch_size)
+    engine.progress = echo
     sampling = SamplingParams(max_new_tokens=options.max_new_tokens, temperature=options.temperature,
                               top_p=options.top_p, n=2, seed=seed)
     completions = engine.generate(chat_prompts(tokenizer, prompts), sampling)
@@ -148,7 +151,7 @@ def run_generate(context: Any) -> dict[str, Any]:
     prompts = (synthetic_prompts(options.pool, f"{context.pipeline.run.seed}/{context.round}")
                if options.prompts == "synthetic" else file_prompts(options.prompts, options.pool, seed))
     context.echo(f"sampling 2 answers to {len(prompts)} prompts from {policy}")
-    sampled = sample_pairs(policy, [p["prompt"] for p in prompts], options, seed)
+    sampled = sample_pairs(policy, [p["prompt"] for p in prompts], options, seed, context.echo)
     label = context.inputs["policy"][0].get("stage", "policy")
     pairs = []
     for index, (prompt, (a, b)) in enumerate(zip(prompts, sampled, strict=True)):

@@ -52,20 +52,20 @@ class StepProgress:
         self.total, self.label, self.echo, self.every_s = total, label, echo, every_s
         self.done, self._start, self._last_line = 0, time.monotonic(), time.monotonic()
         self._bar = self._task = None
+        self._owner = False  # this bar started the live display (an inner bar adds a row to it instead)
         if verbosity() > QUIET and (interactive() if bar is None else bar):
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
-            self._bar.start()
+            self._bar = _ACTIVE[-1] if _ACTIVE else _new_display()
+            self._owner = not _ACTIVE
+            if self._owner:
+                self._bar.start()
+                _ACTIVE.append(self._bar)
             self._task = self._bar.add_task(label, total=total)
+
+    def set_total(self, total: int | None) -> None:
+        """The total, once it is known (e.g. after the first page of a paged read)."""
+        self.total = total
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
 
     def eta(self) -> str:
         if not self.total or not self.done:
@@ -98,9 +98,39 @@ class StepProgress:
         self.echo(text)
 
     def close(self) -> None:
-        if self._bar is not None:
+        if self._bar is None:
+            return
+        if self._owner:
             self._bar.stop()
-            self._bar = None
+            _ACTIVE.remove(self._bar)
+        else:
+            self._bar.remove_task(self._task)
+        self._bar = None
+
+    def __enter__(self) -> StepProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+# rich allows one live display at a time: the outermost bar owns it and bars opened inside it (a suite's
+# generation inside `eval run`'s bar over suites) are extra rows of the same display
+_ACTIVE: list[Any] = []
+
+
+def _new_display() -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TextColumn("eta"), TimeRemainingColumn())
 
 
 def progress_callback(echo: Callable[[str], Any], keys: tuple[str, ...] = ("loss", "accuracy"),

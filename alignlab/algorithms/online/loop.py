@@ -120,36 +120,47 @@ def _train(config: Any, method: Method, run: Run, split: Any, rewards: Any, orac
             echo(f"held-out reward before training: {_fmt(state['baseline'])}")
     latest = dict(state["baseline"])
     last = state["step"] if state.get("stopped") else config.train.steps  # a guard's stop survives a resume
-    for step in range(state["step"] + 1, last + 1):
-        ctx.step = step
-        metrics, rollout = _round(ctx, engine, method, split.train, rewards, step)
-        reason = _guards(config.guards, metrics, state)
-        if main and (step % config.train.logging_steps == 0 or step == config.train.steps or reason):
-            run.log(step, **metrics)
-            echo(f"step {step}/{config.train.steps}: reward {metrics['reward/mean']:.3f}  kl {metrics['kl']:.3f}  "
-                 f"len {metrics['response_length']:.1f}  ({metrics['time/step']:.1f}s)")
-        if main and step % config.train.sample_steps == 0:
-            _write_samples(run, step, rollout, config.train.samples)
-        if step % config.train.eval_steps == 0 and step != config.train.steps:
-            latest = evaluate(ctx, engine, eval_prompts, rewards, oracle)
-            diverged = _divergence(config.guards, latest, state)  # always: it records eval/oracle_divergence
-            reason = reason or diverged
-            if main:
-                run.log(step, **latest)
-        state["step"] = step
-        if reason:
-            state["stopped"] = reason
-            echo(f"early stop at step {step}: {reason}")
-        if step % config.train.save_steps == 0 or reason:
-            _checkpoint(run, ctx, method, state)
-        if reason:
-            break
+    with _step_progress(config.train.steps, state["step"], echo, main) as bar:
+        for step in range(state["step"] + 1, last + 1):
+            ctx.step = step
+            metrics, rollout = _round(ctx, engine, method, split.train, rewards, step)
+            reason = _guards(config.guards, metrics, state)
+            if main and (step % config.train.logging_steps == 0 or step == config.train.steps or reason):
+                run.log(step, **metrics)
+                bar.note(f"step {step}/{config.train.steps}: reward {metrics['reward/mean']:.3f}  "
+                         f"kl {metrics['kl']:.3f}  len {metrics['response_length']:.1f}  ({metrics['time/step']:.1f}s)")
+            if main and step % config.train.sample_steps == 0:
+                _write_samples(run, step, rollout, config.train.samples)
+            if step % config.train.eval_steps == 0 and step != config.train.steps:
+                latest = evaluate(ctx, engine, eval_prompts, rewards, oracle)
+                diverged = _divergence(config.guards, latest, state)  # always: it records eval/oracle_divergence
+                reason = reason or diverged
+                if main:
+                    run.log(step, **latest)
+            state["step"] = step
+            if reason:
+                state["stopped"] = reason
+                bar.note(f"early stop at step {step}: {reason}")
+            if step % config.train.save_steps == 0 or reason:
+                _checkpoint(run, ctx, method, state)
+            bar.advance()
+            if reason:
+                break
     if state["step"] == config.train.steps or state.get("stopped"):
         latest = evaluate(ctx, engine, eval_prompts, rewards, oracle)
         _divergence(config.guards, latest, state)
         if main:
             run.log(state["step"], **latest)
     return _finish(run, ctx, method, state, latest, split, echo)
+
+
+def _step_progress(steps: int, done: int, echo: Echo, main: bool) -> Any:
+    """The steps' bar and ETA on a terminal, the step lines with their ETA elsewhere; one process shows it."""
+    from alignlab.utils.progress import StepProgress
+
+    bar = StepProgress(steps, "train", echo if main else (lambda line: None), bar=None if main else False)
+    bar.done = done  # a resumed run starts where it stopped
+    return bar
 
 
 def build_optimizer(config: Any, method: Method, trainable: Any) -> Any:

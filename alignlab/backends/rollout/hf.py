@@ -17,7 +17,7 @@ An eos token ends a completion (`finish_reason="stop"`); its id and log-prob are
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from alignlab.backends.rollout.base import Completion, SamplingParams, truncate_at_stop
@@ -33,6 +33,9 @@ class HFRolloutEngine:
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        # set by a caller that shows progress (a pipeline's candidates, an eval suite): its echo gets a bar on a
+        # terminal, periodic lines elsewhere, over the prompts of a generate call longer than one batch
+        self.progress: Callable[[str], Any] | None = None
         eos = getattr(model.generation_config, "eos_token_id", None)
         if eos is None:
             eos = tokenizer.eos_token_id
@@ -45,14 +48,24 @@ class HFRolloutEngine:
         encoded = [ids[-limit:] if limit else ids for ids in encoded]
         order = sorted(range(len(encoded)), key=lambda i: (-len(encoded[i]), i))
         results: dict[int, list[Completion]] = {}
-        for batch_number, start in enumerate(range(0, len(order), self.batch_size)):
-            indices = order[start:start + self.batch_size]
-            with seeded_torch(sampling.seed + batch_number):
-                outputs = self._generate_batch([encoded[i] for i in indices], sampling)
-            for row, index in enumerate(indices):
-                results[index] = [
-                    self._completion(index, k, *outputs[row * sampling.n + k], sampling) for k in range(sampling.n)
-                ]
+        bar = None
+        if self.progress is not None and len(order) > self.batch_size:
+            from alignlab.utils.progress import StepProgress
+
+            bar = StepProgress(len(order), "generate", self.progress)
+        try:
+            for batch_number, start in enumerate(range(0, len(order), self.batch_size)):
+                indices = order[start:start + self.batch_size]
+                with seeded_torch(sampling.seed + batch_number):
+                    outputs = self._generate_batch([encoded[i] for i in indices], sampling)
+                for row, index in enumerate(indices):
+                    results[index] = [self._completion(index, k, *outputs[row * sampling.n + k], sampling)
+                                      for k in range(sampling.n)]
+                if bar is not None:
+                    bar.advance(len(indices))
+        finally:
+            if bar is not None:
+                bar.close()
         return [completion for index in range(len(encoded)) for completion in results[index]]
 
     def update_weights(self, state: Mapping[str, Any]) -> None:

@@ -26,3 +26,22 @@ def test_update_weights_makes_a_separate_engine_sample_like_the_policy(policy, t
     assert [x for c in got for x in c.logprobs] == pytest.approx([x for c in expected for x in c.logprobs])
     with pytest.raises(KeyError, match="names the model does not have"):
         engine.update_weights({"not.a.weight": torch.zeros(1)})
+
+
+def test_a_caller_watching_progress_sees_a_bar_over_the_prompts_and_the_same_completions(policy, tokenizer,
+                                                                                       monkeypatch, capsys):
+    from alignlab.backends.rollout import ROLLOUT_ENGINES, SamplingParams
+    from alignlab.models import load_causal_lm
+    from alignlab.utils import progress
+
+    monkeypatch.setattr(progress, "interactive", lambda stream=None: True)  # as on a terminal
+    engine = ROLLOUT_ENGINES.get("hf")(load_causal_lm(policy), tokenizer, batch_size=2)
+    prompts = [f"<|user|>\nStory number {i}.<|end|><|assistant|>\n" for i in range(5)]
+    sampling = SamplingParams(max_new_tokens=6, temperature=1.0, seed=3)
+    unwatched = engine.generate(prompts, sampling)
+    assert "generate" not in capsys.readouterr().out
+    engine.progress = print
+    watched = engine.generate(prompts, sampling)
+    assert [c.token_ids for c in watched] == [c.token_ids for c in unwatched]
+    shown = capsys.readouterr().out
+    assert "generate" in shown and "5/5" in shown

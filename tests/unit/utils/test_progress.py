@@ -72,3 +72,19 @@ def test_a_bar_on_a_terminal_prints_notes_above_it(capsys):
     bar.advance()
     bar.close()
     assert "step 1/2  loss 0.5" in capsys.readouterr().out
+
+
+def test_a_bar_opened_inside_another_is_a_row_of_the_same_display(capsys):
+    """rich allows one live display: an inner bar (a suite's generation inside the bar over suites) adds a row to
+    the outer one and removes it when closed; opening it must not raise rich's LiveError."""
+    with StepProgress(2, "eval suites", print, bar=True) as outer:
+        with StepProgress(None, "generate", print, bar=True) as inner:
+            inner.set_total(8)
+            inner.advance(8)
+            assert inner._bar is outer._bar
+            assert [task.description for task in outer._bar.tasks] == ["eval suites", "generate"]
+            assert outer._bar.tasks[1].total == 8 and outer._bar.tasks[1].completed == 8
+        assert [task.description for task in outer._bar.tasks] == ["eval suites"]
+        outer.advance(2)
+    with StepProgress(1, "next", print, bar=True) as later:  # the first display has stopped: a new one starts
+        assert later._owner and later._bar is not outer._bar
