@@ -5,7 +5,9 @@
 Rows are kept as they are, with fields added:
 - a row with `prompt` and `response` (or `completion`): `reward`, plus `reward_std` for ensembles and
   `attributes` (rating units) for multi-attribute models;
-- a pairwise row (`prompt`, `chosen`, `rejected`): `reward_chosen`, `reward_rejected` (and their `_std`).
+- a pairwise row (`prompt`, `chosen`, `rejected`): `reward_chosen`, `reward_rejected` (and their `_std`);
+- a candidates row (`prompt` and a list of `responses`, as the pipeline's generate stage writes them, or the
+  samples of best-of-n): `rewards`, one per response in order (and `rewards_std`, `attributes` as lists).
 Scoring goes through the model's stored input format (template, eos, truncation), so a score here equals
 the score the response would have had in training. The output is written atomically (JSONL, CSV or Parquet
 by its name).
@@ -30,8 +32,19 @@ def _kind(path: str, line: int, row: Any) -> str:
         return "pairwise"
     if any(name in row for name in RESPONSE_FIELDS):
         return "single"
-    raise DataError(f"{path}:{line}: no response to score: give `response` (or `completion`), or "
-                    "`chosen` and `rejected`")
+    if "responses" in row:
+        responses = row["responses"]
+        if not isinstance(responses, list) or not responses or not all(isinstance(r, str) for r in responses):
+            raise DataError(f"{path}:{line}: responses: expected a non-empty list of strings, got "
+                            f"{_shown(responses)}")
+        return "candidates"
+    raise DataError(f"{path}:{line}: no response to score: give `response` (or `completion`), `chosen` and "
+                    "`rejected`, or a list of `responses`")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _read(path: str) -> list[tuple[int, dict, str]]:
@@ -76,5 +89,23 @@ def score_file(model: Any, data: str | os.PathLike, out: str | os.PathLike, *, b
         if pairs:
             scores = rm.score([row["prompt"] for row in pairs], [row[side] for row in pairs], batch_size=batch_size)
             _add(pairs, f"reward_{side}", scores, rm.attributes)
+    candidates = [row for _, row, kind in rows if kind == "candidates"]
+    if candidates:
+        _score_candidates(rm, candidates, batch_size)
     written = write_rows(out, (row for _, row, _ in rows))
-    return {"rows": written, "responses": len(singles), "pairs": len(pairs), "out": str(out)}
+    return {"rows": written, "responses": len(singles) + sum(len(row["responses"]) for row in candidates),
+            "pairs": len(pairs), "candidate_rows": len(candidates), "out": str(out)}
+
+
+def _score_candidates(rm: Any, rows: list[dict], batch_size: int) -> None:
+    """Every response of every row in one scoring pass; `rewards` (and `rewards_std`, `attributes`) per row."""
+    prompts = [row["prompt"] for row in rows for _ in row["responses"]]
+    scores = rm.score(prompts, [r for row in rows for r in row["responses"]], batch_size=batch_size)
+    flat: list[dict] = [{} for _ in prompts]
+    _add(flat, "reward", scores, rm.attributes)
+    start = 0
+    for row in rows:
+        mine, start = flat[start:start + len(row["responses"])], start + len(row["responses"])
+        for field, key in (("rewards", "reward"), ("rewards_std", "reward_std"), ("attributes", "attributes")):
+            if key in mine[0]:
+                row[field] = [scored[key] for scored in mine]

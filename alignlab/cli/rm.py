@@ -78,7 +78,8 @@ def evaluate(
 @app.command("score")
 def score(
     model: Path = MODEL_OPTION,
-    data: Path = typer.Option(..., "--data", "-d", help="Rows with prompt and response (or chosen/rejected)."),
+    data: Path = typer.Option(..., "--data", "-d", help="Rows with prompt and response, chosen and rejected, or "
+                              "a list of responses (examples/README.md)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output file (.jsonl, .csv or .parquet)."),
     batch_size: int = BATCH_OPTION,
 ) -> None:

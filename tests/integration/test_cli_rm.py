@@ -42,7 +42,9 @@ def test_eval_and_score(trained, cli, tmp_path):
     assert metrics["pairs"] == 60 and len(metrics["calibration"]["bins"]) == 10
 
     rows = [{"prompt": "Tell me a story.", "response": "Tom saw the dog please."},
-            {"prompt": [{"role": "user", "content": "Hi"}], "chosen": "Mia had a cake please.", "rejected": "No."}]
+            {"prompt": [{"role": "user", "content": "Hi"}], "chosen": "Mia had a cake please.", "rejected": "No."},
+            {"prompt": "Tell me a story.", "responses": ["No.", "Tom saw the dog please.", "Mia had a cake."]},
+            {"prompt": "Tell me a story.", "response": "Mia had a cake."}]
     data = tmp_path / "in.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in rows))
     result = cli("rm", "score", "--model", str(model_dir), "--data", str(data), "--out", str(tmp_path / "out.jsonl"))
@@ -50,6 +52,16 @@ def test_eval_and_score(trained, cli, tmp_path):
     scored = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert isinstance(scored[0]["reward"], float)
     assert {"reward_chosen", "reward_rejected"} <= set(scored[1]) and scored[1]["prompt"] == rows[1]["prompt"]
+    # a list of responses: one reward each, in order, equal to scoring each response on its own row
+    assert scored[2]["responses"] == rows[2]["responses"] and len(scored[2]["rewards"]) == 3
+    assert scored[2]["rewards"][1] == pytest.approx(scored[0]["reward"], abs=1e-5)
+    assert scored[2]["rewards"][2] == pytest.approx(scored[3]["reward"], abs=1e-5)
+
+    data.write_text(json.dumps({"prompt": "p", "responses": []}) + "\n")
+    line = one_line_error(cli("rm", "score", "--model", str(model_dir), "--data", str(data), "--out",
+                              str(tmp_path / "bad.jsonl")))
+    assert line == f"error: {data}:1: responses: expected a non-empty list of strings, got []"
+    assert not (tmp_path / "bad.jsonl").exists()
 
 
 def one_line_error(result) -> str:
