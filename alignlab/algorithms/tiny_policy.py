@@ -6,7 +6,10 @@ weights and tokenizer, then `sft_steps` causal-LM steps on the training prompts 
 pair (or every completion), so the policy learns the format and no preference. It is written atomically to
 `model.name_or_path` with `alignlab_tiny_policy.json` recording how, and reused by later runs.
 
-The real lifecycle SFT backend arrives with the pipeline; this is the smallest thing that stands in for it.
+It keeps its own twenty-line loop rather than the lifecycle SFT backend (`alignlab train sft`) on purpose: a
+policy built inside another run's start-up should cost seconds and leave no run folder, checkpoints or card
+behind, and the tests' reference numbers rest on these exact steps. For a real starting policy, run the SFT
+backend (or a pipeline's sft stage) and point `model.name_or_path` at its model.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from alignlab.config.base import DType, RunSection, StrictModel, TrainSection
 from alignlab.config.dpo import LoraSection
-from alignlab.config.schemas import TinySize
+from alignlab.config.schemas import TinyShape
 
 
 def _invalid(message: str) -> PydanticCustomError:
@@ -31,14 +31,9 @@ def _invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("alignlab", message.replace("{", "{{").replace("}", "}}"))
 
 
-class TinyInitSection(StrictModel):
-    """A tiny Llama-style model built from scratch (`alignlab.models.tiny` shapes); its tokenizer is trained
-    on the pretraining corpus."""
-
-    size: TinySize = Field("nano", description="nano ~1M, micro ~5M, small ~15M, base ~30M parameters.")
-    vocab_size: int = Field(2048, ge=300, le=65536, description="Byte-level BPE vocabulary size.")
-    max_position_embeddings: int = Field(1024, ge=16, description="Context length of the new model.")
-    seed: int = Field(0, ge=0, description="Seed of the random initial weights.")
+class TinyInitSection(TinyShape):
+    """A tiny Llama-style model built from scratch (`alignlab.config.schemas.TinyShape`); its tokenizer is
+    trained on the pretraining corpus."""
 
 
 class PretrainModelSection(StrictModel):

@@ -13,14 +13,20 @@ from alignlab.config.base import RunSection, StrictModel
 TinySize = Literal["nano", "micro", "small", "base"]
 
 
-class TinyModelConfig(StrictModel):
-    """A tiny Llama-style causal LM and reward model built offline from a tokenizer trained on shipped text."""
+class TinyShape(StrictModel):
+    """The shape of a tiny Llama-style model (`alignlab.models.tiny`): one schema and one set of bounds for the
+    model factory (`alignlab models tiny`, the demo, pipelines) and for pretraining from scratch (`model.tiny`)."""
 
     size: TinySize = Field("nano", description="nano ~1M, micro ~5M, small ~15M, base ~30M parameters.")
     vocab_size: int = Field(2048, ge=300, le=65536, description="Byte-level BPE vocabulary size.")
+    max_position_embeddings: int = Field(1024, ge=16, description="Context length of the new model.")
+    seed: int = Field(0, ge=0, description="Seed of the random initial weights.")
+
+
+class TinyModelConfig(TinyShape):
+    """A tiny Llama-style causal LM and reward model built offline from a tokenizer trained on shipped text."""
+
     corpus: list[Path] = Field(default_factory=list, description="Text files (default: shipped TinyStories).")
-    max_position_embeddings: int = Field(1024, ge=64)
-    seed: int = Field(0, ge=0)
 
 
 class DemoSizes(StrictModel):

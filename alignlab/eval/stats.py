@@ -16,23 +16,22 @@ percentile bootstrap gives [0, 0]) and keeps its coverage on groups of one examp
 proportions (the same prompts in two languages) gets Newcombe's hybrid score interval (Newcombe 1998, method 10;
 `"interval": "newcombe"`). Every other statistic keeps the bootstrap (`"interval": "bootstrap"`).
 
-Resampling is that of `alignlab.metrics.bootstrap_ci` (same seed, same index draws; a plain mean gives the
-identical interval), generalised to several aligned columns, to resampling within strata, and to statistics
-that are undefined on some resamples (e.g. a ratio whose denominator is empty there): those resamples are
-left out of the quantiles and counted in `undefined_resamples`.
+Resampling is `alignlab.metrics.bootstrap.bootstrap_columns`, the loop behind `bootstrap_ci` too (same seed, same
+index draws): several aligned columns, resampling within strata, and statistics that are undefined on some
+resamples (e.g. a ratio whose denominator is empty there): those resamples are left out of the quantiles and
+counted in `undefined_resamples`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-Columns = Mapping[str, Sequence[float] | np.ndarray]
-Statistic = Callable[[dict[str, np.ndarray]], np.ndarray]
+from alignlab.metrics.bootstrap import Columns, Statistic, bootstrap_columns
 
 
 def matches(sample: Mapping[str, Any], where: Mapping[str, Any] | None) -> bool:
@@ -83,49 +82,6 @@ def newcombe_paired(first: Sequence[bool], second: Sequence[bool], confidence: f
 
 def is_binary(values: Sequence[float]) -> bool:
     return all(v in (0.0, 1.0) for v in values)
-
-
-def bootstrap_columns(columns: Columns, statistic: Statistic, *, n_resamples: int = 1000,
-                      confidence: float = 0.95, seed: int = 0, strata: Sequence[Any] | None = None,
-                      chunk: int = 500) -> tuple[float, float, float, int, int]:
-    """(value, low, high, n, undefined resamples) of `statistic` over aligned columns of length n.
-
-    `statistic` gets each column as a 2-D array, one resample per row, and returns one number per row.
-    """
-    data = {name: np.asarray(values, dtype=float) for name, values in columns.items()}
-    n = len(next(iter(data.values()))) if data else 0
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0, 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = float(statistic({name: col[None, :] for name, col in data.items()})[0])
-        rng = np.random.default_rng(seed)
-        groups = _strata_indices(strata, n)
-        estimates = []
-        for start in range(0, n_resamples, chunk):
-            size = min(chunk, n_resamples - start)
-            if groups is None:
-                index = rng.integers(0, n, size=(size, n))
-            else:
-                index = np.concatenate([g[rng.integers(0, len(g), size=(size, len(g)))] for g in groups], axis=1)
-            estimates.append(statistic({name: col[index] for name, col in data.items()}))
-    stats = np.concatenate(estimates)
-    finite = stats[np.isfinite(stats)]
-    if finite.size == 0:
-        return value, math.nan, math.nan, n, int(stats.size)
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.quantile(finite, [alpha, 1.0 - alpha])
-    return value, float(low), float(high), n, int(stats.size - finite.size)
-
-
-def _strata_indices(strata: Sequence[Any] | None, n: int) -> list[np.ndarray] | None:
-    if strata is None:
-        return None
-    if len(strata) != n:
-        raise ValueError(f"strata has {len(strata)} labels for {n} rows")
-    groups: dict[Any, list[int]] = {}
-    for index, label in enumerate(strata):
-        groups.setdefault(label, []).append(index)
-    return [np.asarray(groups[label]) for label in sorted(groups, key=str)]
 
 
 def row_mean(columns: dict[str, np.ndarray]) -> np.ndarray:
