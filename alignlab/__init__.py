@@ -5,9 +5,9 @@ Python face of the CLI (same configs, same run folders, same numbers); each impo
 
     import alignlab
     run = alignlab.train_dpo("configs/dpo/tiny.yaml", ["train.lr=1e-4", "run.name=dpo_lr"])
-    run.summary()["eval"]                     # held-out metrics (a `Run`: summary() is a method)
+    run.summary()["eval"]                     # held-out metrics
     result = alignlab.train_rm("configs/rm/tiny_bt.yaml")
-    result.summary["eval"]                    # an `RMResult`: summary is its field
+    result.summary()["eval"]                  # the same on an `RMResult` (result.summary["eval"] works too)
     alignlab.evaluate("runs/dpo_lr/model", ["bbq", "xstest"], out="runs/eval_dpo")
 
 Every `train_*` takes a config object (`from alignlab.config import DPOConfig`) or a YAML path plus dotted

@@ -41,11 +41,25 @@ DEFAULT_MODELS_DIR = Path("reward_models")
 TINY_CACHE = "_tiny"  # under run.output_dir: tiny:<size> base models built on first use
 
 
+class Summary(dict):
+    """summary.json as a dict that can also be called: `result.summary()["eval"]` reads like `Run.summary()`,
+    and `result.summary["eval"]` (this field's first spelling) keeps working."""
+
+    def __call__(self) -> dict[str, Any]:
+        return self
+
+
 @dataclass
 class RMResult:
+    """What `train_rm` returns: the run folder, the model folder and the run's summary (`summary()` as on a
+    `Run`)."""
+
     run_dir: Path
     model_dir: Path
     summary: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        self.summary = Summary(self.summary)
 
 
 @dataclass
@@ -210,7 +224,7 @@ def train_rm(config: RMConfig, *, force: bool = False, echo: Callable[[str], Non
             so that a data error is reported before torch is imported).
 
     Returns:
-        `RMResult` with the run folder, the model folder and the summary (`result.summary["eval"]`).
+        `RMResult` with the run folder, the model folder and the summary (`result.summary()["eval"]`, as on a `Run`).
     `train` is the same function under its earlier name."""
     from alignlab.models.reward import InputFormat
 
@@ -232,7 +246,7 @@ def train_rm(config: RMConfig, *, force: bool = False, echo: Callable[[str], Non
     # Rank 0 alone saves, evaluates and describes the model; the other ranks are done once training is.
     summary = _save_and_evaluate(ctx, members, model_dir, echo) if run.writer else {}
     run.finish(summary)
-    return RMResult(run.dir, model_dir, summary)
+    return RMResult(run.dir, model_dir, (run.summary() or {}) if run.writer else summary)  # summary.json as written
 
 
 def _set_threads(threads: int | None) -> None:

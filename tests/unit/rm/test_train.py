@@ -23,6 +23,7 @@ from .conftest import make_config
 def test_learns_the_hidden_rule_and_writes_a_complete_folder(trained_bt):
     config, result = trained_bt
     assert result.summary["eval"]["accuracy"] >= 0.75
+    assert result.summary() == result.summary == json.loads((result.run_dir / "summary.json").read_text())
     names = {p.name for p in result.model_dir.iterdir()}
     assert {"model.safetensors", "config.json", "tokenizer.json", CARD_NAME, "README.md", "eval.json"} <= names
     card = json.loads((result.model_dir / CARD_NAME).read_text())
