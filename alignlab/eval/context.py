@@ -30,6 +30,11 @@ class MissingInputError(AlignlabError):
 
     exit_code = 2
 
+# `--judge openai:MODEL`: an OpenAI-compatible chat endpoint (`alignlab.eval.judges.openai`) at $OPENAI_BASE_URL
+# (default: OpenAI's API), key from $OPENAI_API_KEY, as the OpenAI SDK reads them
+ENDPOINT_PREFIX = "openai:"
+ENDPOINT = "endpoint"
+
 
 @dataclass(frozen=True)
 class ModelRef:
@@ -80,6 +85,8 @@ class EvalContext:
                                     "(a reward model, e.g. `alignlab rm train` output or a tiny build's reward/)")
         if REWARD_JUDGE in needs:
             self._check_judge_kind(f"suite {suite.name!r}", ("reward_model",))
+        if hasattr(suite, "check"):  # what only this suite knows it cannot serve
+            suite.check(self)
         if CHAT in needs and self.model is not None:
             self.policy.check_chat(suite.name)
             if BASELINE in needs:
@@ -91,13 +98,16 @@ class EvalContext:
         ref = self.judge_ref
         if ref is None:
             raise MissingInputError(f"{for_what} needs a judge: pass --judge PATH")
-        kind = model_kind(ref.name_or_path, revision=ref.revision, trust_remote_code=ref.trust_remote_code)
+        if ref.name_or_path.startswith(ENDPOINT_PREFIX):
+            kind = ENDPOINT
+        else:
+            kind = model_kind(ref.name_or_path, revision=ref.revision, trust_remote_code=ref.trust_remote_code)
         if kind not in kinds:
             wanted = " or ".join(k.replace("_", " ") for k in kinds)
             raise MissingInputError(
                 f"--judge {ref.name_or_path} is a {kind.replace('_', ' ')}, but {for_what} needs a {wanted} "
                 "(a reward model is a *ForSequenceClassification checkpoint with num_labels=1; a causal LM judge "
-                "is a *ForCausalLM checkpoint)"
+                f"is a *ForCausalLM checkpoint; an endpoint is {ENDPOINT_PREFIX}MODEL)"
             )
         return kind
 
@@ -134,7 +144,11 @@ class EvalContext:
         if key not in self._cache:
             ref = self.judge_ref
             assert ref is not None
-            if kind == "causal_lm":
+            if kind == ENDPOINT:
+                from alignlab.eval.judges.openai import OpenAIJudge
+
+                self._cache[key] = OpenAIJudge.from_spec(ref.name_or_path)
+            elif kind == "causal_lm":
                 self._cache[key] = LMJudge(self._lm(ref), max_new_tokens=self.judge_max_new_tokens)
             else:
                 cls = RewardModelJudge if kind == "reward_model" else ClassifierJudge

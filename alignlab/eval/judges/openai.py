@@ -92,8 +92,17 @@ def parse_xstest_class(text: str) -> str:
 
 class OpenAIJudge:
     name = "openai"
+    kind = "endpoint"  # what `--judge openai:MODEL` makes of it (alignlab.eval.context)
     task = "refusal"
     labels = (*REFUSAL_LABELS, "invalid")
+
+    @classmethod
+    def from_spec(cls, spec: str) -> OpenAIJudge:
+        """`openai:MODEL` at $OPENAI_BASE_URL (default: OpenAI's API), as the OpenAI SDK reads it."""
+        model = spec.split(":", 1)[1]
+        if not model:
+            raise AlignlabError(f"--judge {spec}: name the model after 'openai:' (e.g. openai:gpt-4o)")
+        return cls(model, base_url=os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1")
 
     def __init__(self, model: str = "gpt-4o", *, base_url: str = "https://api.openai.com/v1",
                  api_key_env: str = "OPENAI_API_KEY", timeout: float = 120.0, max_tokens: int = 1024) -> None:
@@ -148,3 +157,5 @@ class OpenAIJudge:
             {"role": "system", "content": ARENA_SYSTEM},
             {"role": "user", "content": ARENA_USER.format(question=q, answer_a=a, answer_b=b)}]))
             for q, a, b in zip(questions, answers_a, answers_b, strict=True)]
+
+    compare_arena = compare  # the name the winrate suite calls for Arena-Hard verdicts

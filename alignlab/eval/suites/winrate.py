@@ -5,11 +5,13 @@ Li et al. 2024, *From Crowdsourced Data to High-Quality Benchmarks: Arena-Hard a
 MT-Bench first turns, shipped); the judge (`--judge`) compares each pair in both orders:
 - a reward model scores each answer on its own, so both orders give the same verdict; answers whose scores
   differ by at most `tie_margin` tie;
-- a causal LM judge reads Arena-Hard's judge prompt (the default, `verdicts: arena_hard`) with the candidate as
-  assistant A, then as assistant B, and ends with one of five verdicts: `[[A>>B]]`, `[[A>B]]`, `[[A=B]]`,
-  `[[B>A]]`, `[[B>>A]]`; as in Arena-Hard's `show_result.py`, a strong verdict counts as three battles and a
-  slight one (or a tie) as one, and an answer without a verdict is dropped and counted (`invalid_rate`), never
-  scored as a tie. `verdicts: mt_bench` uses MT-Bench's pairwise prompt (`[[A]]`, `[[B]]`, `[[C]]` = tie) instead.
+- a causal LM judge (or an OpenAI-compatible endpoint, `--judge openai:MODEL` at $OPENAI_BASE_URL with the key from
+  $OPENAI_API_KEY, as the OpenAI SDK reads them) reads Arena-Hard's judge prompt (the default, `verdicts:
+  arena_hard`) with the candidate as assistant A, then as assistant B, and ends with one of five verdicts:
+  `[[A>>B]]`, `[[A>B]]`, `[[A=B]]`, `[[B>A]]`, `[[B>>A]]`; as in Arena-Hard's `show_result.py`, a strong verdict
+  counts as three battles and a slight one (or a tie) as one, and an answer without a verdict is dropped and counted
+  (`invalid_rate`), never scored as a tie. `verdicts: mt_bench` uses MT-Bench's pairwise prompt (`[[A]]`, `[[B]]`,
+  `[[C]]` = tie) instead.
 
 Metrics: `win_rate` = P(model beats baseline) from a Bradley-Terry logistic regression over all judgements
 (`alignlab.eval.bradley_terry`; an intercept absorbs the judge's position bias, so for a biased LLM judge it
@@ -27,6 +29,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from alignlab.config.base import StrictModel
+from alignlab.errors import ConfigError
 from alignlab.eval.bradley_terry import Battle, bootstrap_win_rate
 from alignlab.eval.data import read_jsonl, suite_file
 from alignlab.eval.stats import Stats
@@ -79,6 +82,15 @@ class WinRate:
     needs = frozenset({MODEL, BASELINE, JUDGE, CHAT})
     Options = WinRateOptions
 
+    def check(self, context: Any) -> None:
+        """Before any suite starts: an endpoint judge speaks Arena-Hard's verdicts only."""
+        from alignlab.eval.context import ENDPOINT_PREFIX
+
+        ref = context.judge_ref
+        if ref is not None and ref.name_or_path.startswith(ENDPOINT_PREFIX) and self.options.verdicts != "arena_hard":
+            raise ConfigError("eval.options.winrate.verdicts: an endpoint judge (openai:MODEL) gives Arena-Hard's "
+                              "verdicts; set verdicts: arena_hard, or judge with a local causal LM for mt_bench")
+
     def __init__(self, options: WinRateOptions | None = None) -> None:
         self.options = options or WinRateOptions()
 
@@ -94,7 +106,7 @@ class WinRate:
         return examples
 
     def run(self, examples: list[dict[str, Any]], context: Any) -> list[dict[str, Any]]:
-        judge = context.judge("suite 'winrate'", kinds=("reward_model", "causal_lm"))
+        judge = context.judge("suite 'winrate'", kinds=("reward_model", "causal_lm", "endpoint"))
         conversations = [[{"role": "user", "content": e["prompt"]}] for e in examples]
         candidate = context.generate(context.policy, conversations)
         baseline = context.generate(context.baseline, conversations)

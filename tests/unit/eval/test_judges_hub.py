@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from alignlab.errors import AlignlabError
+from alignlab.errors import AlignlabError, ConfigError
 from alignlab.eval.judges import get_judge
 from alignlab.eval.judges.hub import llama_guard_prompt, parse_wildguard
 
@@ -153,3 +153,27 @@ def test_harmbench_suite_scores_attack_success_with_its_classifier(context, tiny
     assert result["judge/harmbench_cls/accuracy"]["judge"] == "harmbench_cls"
     with pytest.raises(ValueError, match="unknown harm judge 'harmbench'"):
         build_suite("harmbench", {"harm_judge": "harmbench"})
+
+
+def test_winrate_takes_an_openai_compatible_endpoint_as_its_judge(endpoint, tiny, tmp_path, monkeypatch):
+    """`--judge openai:MODEL` reaches the winrate suite through $OPENAI_BASE_URL (here the stand-in endpoint,
+    which always answers `[[A>B]]`): every pair is judged in both orders with Arena-Hard's prompt, the verdicts
+    are recorded, and an always-first judge is pure position bias, a 0.5 win rate."""
+    from alignlab.eval.runner import evaluate
+
+    monkeypatch.setenv("OPENAI_BASE_URL", endpoint)
+    model = str(tiny.policy_dir)
+    result = evaluate(model, "winrate", judge="openai:judge-model", baseline=model, out=tmp_path / "w", limit=3)
+    assert len(_Endpoint.received) == 6 and {body["model"] for _, _, body in _Endpoint.received} == {"judge-model"}
+    assert all("[[A>>B]]" in body["messages"][0]["content"] for _, _, body in _Endpoint.received)
+    samples = [json.loads(line) for line in (tmp_path / "w" / "winrate" / "samples.jsonl").read_text().splitlines()]
+    assert [s["verdicts"] for s in samples] == [["A>B", "A>B"]] * 3
+    assert result.metrics["winrate"]["win_rate"]["value"] == pytest.approx(0.5)
+    assert result.metrics["winrate"]["first_position_share"]["value"] == 1.0
+    summary = json.loads((tmp_path / "w" / "summary.json").read_text())
+    assert summary["judge"] == "openai:judge-model"
+
+    with pytest.raises(ConfigError, match="verdicts: arena_hard"):
+        evaluate(model, "winrate", judge="openai:judge-model", baseline=model, out=tmp_path / "m", limit=1,
+                 overrides=["eval.options.winrate.verdicts=mt_bench"])
+    assert not (tmp_path / "m").exists()  # refused before the run folder is made
