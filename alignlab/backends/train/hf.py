@@ -106,7 +106,7 @@ def _trl_keys(config_cls: type, train: Any) -> dict[str, Any]:
         if hasattr(train, key):
             kwargs[key] = getattr(train, key)
     if getattr(train, "bf16", None) is not None:
-        kwargs.update(bf16=train.bf16, **({"use_cpu": False} if train.bf16 else {}))
+        kwargs["bf16"] = train.bf16  # on a CPU: bf16 autocast, use_cpu left as device_precision set it
     if getattr(train, "gradient_checkpointing", None) is not None:
         kwargs[_checkpointing_field(config_cls)] = train.gradient_checkpointing
     fields = {field.name for field in dataclasses.fields(config_cls)} if dataclasses.is_dataclass(config_cls) else set()

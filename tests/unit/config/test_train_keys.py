@@ -62,3 +62,19 @@ def test_trainer_arguments_carry_the_keys_and_check_trainer_args(tmp_path):
         trainer_arguments(DPOConfig, run=run, train=TrainSection(trainer_args={"adam_beta3": 0.9}), seed=0)
     with pytest.raises(ConfigError, match="use train.report_to instead"):
         trainer_arguments(DPOConfig, run=run, train=TrainSection(trainer_args={"report_to": "wandb"}), seed=0)
+
+
+def test_bf16_asked_for_on_a_cpu_is_autocast_on_the_cpu_not_a_transformers_error(tmp_path):
+    """A TRL recipe's `bf16: true` on a machine without a GPU used to end in transformers' ValueError ("Your
+    setup doesn't support bf16/gpu"): the arguments asked for the GPU. It is CPU bf16 autocast now."""
+    import torch
+    from trl import DPOConfig
+
+    from alignlab.backends.train.hf import trainer_arguments
+
+    if torch.cuda.is_available():
+        pytest.skip("a CPU-only machine's behaviour")
+    run = SimpleNamespace(checkpoints_dir=tmp_path)
+    args = trainer_arguments(DPOConfig, run=run, train=TrainSection(bf16=True), seed=0)
+    assert args.bf16 is True and args.use_cpu is True and args.device.type == "cpu"
+    assert trainer_arguments(DPOConfig, run=run, train=TrainSection(bf16=False), seed=0).bf16 is False
