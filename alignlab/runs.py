@@ -74,6 +74,14 @@ class Run:
     def summary_path(self) -> Path:
         return self.dir / "summary.json"
 
+    def record_environment(self, **fields: Any) -> None:
+        """Add facts decided once the model is known (e.g. the precision chosen) to env.json."""
+        if not self.writer:
+            return
+        path = self.dir / "env.json"
+        env = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        atomic_write_json(path, {**env, **fields})
+
     def log(self, step: int, **metrics: Any) -> None:
         """Append one metrics line; each line is flushed so a crash loses at most the line being written."""
         if not self.writer:

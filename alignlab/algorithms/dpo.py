@@ -52,7 +52,7 @@ def build_dpo_trainer(config: DPOConfig, run: Run, policy: Any, tokenizer: Any, 
     from alignlab.backends.train.preference import AlignlabDPOTrainer, PreferenceCollator, PreferenceObjective
 
     dpo = config.dpo
-    args = trainer_args(config, run, TRLDPOConfig, has_eval="eval" in datasets,
+    args = trainer_args(config, run, TRLDPOConfig, has_eval="eval" in datasets, model=policy,
                         gradient_checkpointing=dpo.gradient_checkpointing, beta=dpo.beta,
                         precompute_ref_log_probs=bool(plan.columns) or not dpo.uses_reference(),
                         train_sampling_strategy="group_by_length" if config.data.group_by_length else "random")

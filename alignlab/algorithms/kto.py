@@ -86,7 +86,7 @@ def build_kto_trainer(config: KTOConfig, run: Run, policy: Any, tokenizer: Any, 
 
     kto = config.kto
     objective = KTOObjective(kto.loss_type, kto.beta, kto.desirable_weight, kto.undesirable_weight)
-    args = trainer_args(config, run, TRLKTOConfig, has_eval="eval" in datasets,
+    args = trainer_args(config, run, TRLKTOConfig, has_eval="eval" in datasets, model=policy,
                         gradient_checkpointing=kto.gradient_checkpointing, beta=kto.beta, loss_type=kto.loss_type,
                         desirable_weight=kto.desirable_weight, undesirable_weight=kto.undesirable_weight,
                         precompute_ref_log_probs=bool(plan.columns))

@@ -288,13 +288,14 @@ def run_trainer(trainer: Any, run: Run, tokenizer: Any, hooks: Sequence[Checkpoi
 
 
 def trainer_args(config: Any, run: Run, trl_config_cls: type, *, has_eval: bool, gradient_checkpointing: bool,
-                 **method: Any) -> Any:
+                 model: Any = None, **method: Any) -> Any:
     from alignlab.backends.train.hf import trainer_arguments
 
     eval_steps = config.train.save_steps if has_eval and config.eval.at_checkpoints else None
     return trainer_arguments(
         trl_config_cls, run=run, train=config.train, seed=config.run.seed, max_length=config.data.max_length,
-        eval_steps=eval_steps, gradient_checkpointing=gradient_checkpointing, disable_dropout=True, **method,
+        eval_steps=eval_steps, gradient_checkpointing=gradient_checkpointing, disable_dropout=True, model=model,
+        **method,
     )
 
 

@@ -130,7 +130,7 @@ class CausalLMBackend:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         has_eval = bool(blocks.eval)
-        args = trainer_arguments(TrainingArguments, run=run, train=config.train, seed=config.run.seed,
+        args = trainer_arguments(TrainingArguments, run=run, train=config.train, seed=config.run.seed, model=model,
                                  eval_steps=config.train.save_steps if has_eval else None,
                                  remove_unused_columns=False)
         trainer = Trainer(model=model, args=args, train_dataset=as_dataset(blocks.train),

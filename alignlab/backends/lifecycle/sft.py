@@ -62,6 +62,7 @@ def build_trainer(config: Any, run: Run, prepared: Prepared) -> Any:
     has_eval = bool(prepared.eval_rows)
     args = trainer_arguments(
         TRLSFTConfig, run=run, train=config.train, seed=config.run.seed, max_length=config.data.max_length,
+        model=prepared.model,
         eval_steps=config.train.save_steps if has_eval else None, gradient_checkpointing=False,
         assistant_only_loss=prepared.loss_mode == "assistant",
         completion_only_loss=prepared.loss_mode == "completion", packing=config.data.packing,

@@ -1,8 +1,10 @@
 """Glue between transformers/TRL Trainers and alignlab run directories.
 
-- `trainer_arguments(config_cls, ...)`: one place that turns our `TrainSection` into TRL's `*Config`, choosing
-  precision and gradient checkpointing per device (TRL defaults turn both on, which is slower for small
-  models on CPU and fails on CPUs without bf16 kernels).
+- `trainer_arguments(config_cls, ..., model=model)`: one place that turns our `TrainSection` into TRL's `*Config`,
+  choosing precision and gradient checkpointing per device (TRL defaults turn both on, which is slower for small
+  models on CPU and fails on CPUs without bf16 kernels). With `train.bf16` unset, precision is chosen per device
+  and model size (`alignlab.utils.precision`: bf16 on a GPU that has it and on a bf16 CPU from 10M parameters)
+  and recorded with its reason in the run's env.json.
 - `RunCallback`: streams each Trainer log into `metrics.jsonl`, and stops the run with a one-line error naming
   the step when the loss becomes NaN or infinite.
 - `resume_checkpoint(run)`: the last complete checkpoint for `trainer.train(resume_from_checkpoint=...)`.
@@ -41,9 +43,10 @@ def device_precision(device: str | None = None) -> dict[str, Any]:
 
 
 def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_length: int | None = None,
-                      eval_steps: int | None = None, gradient_checkpointing: bool = False,
+                      eval_steps: int | None = None, gradient_checkpointing: bool = False, model: Any = None,
                       **method_kwargs: Any) -> Any:
-    """Build a TRL `*Config` (or `TrainingArguments`) from a `TrainSection` and method-specific kwargs."""
+    """Build a TRL `*Config` (or `TrainingArguments`) from a `TrainSection` and method-specific kwargs; `model`
+    (the one to be trained) lets precision follow its size."""
     kwargs: dict[str, Any] = {
         "output_dir": str(run.checkpoints_dir),
         "learning_rate": train.lr,
@@ -71,6 +74,8 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
         **device_precision(),
     }
     kwargs.update(_trl_keys(config_cls, train))
+    if model is not None:
+        kwargs.update(_precision(model, train, run))
     eval_steps = getattr(train, "eval_steps", None) or eval_steps
     if eval_steps:
         kwargs.update(eval_strategy="steps", eval_steps=eval_steps)
@@ -78,6 +83,25 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
         kwargs["max_length"] = max_length
     kwargs.update(method_kwargs)
     return config_cls(**kwargs)
+
+
+def _precision(model: Any, train: Any, run: Run) -> dict[str, Any]:
+    """bf16 autocast or fp32 for this model here, recorded with its reason in env.json; `train.bf16` wins."""
+    import torch
+
+    from alignlab.launch.topology import current
+    from alignlab.models.tiny import count_parameters
+    from alignlab.utils.precision import Precision, choose_precision
+
+    asked = getattr(train, "bf16", None)
+    if asked is not None:
+        choice = Precision("bf16" if asked else "fp32", "train.bf16")
+    elif not torch.cuda.is_available() and current().distributed == "deepspeed":
+        choice = Precision("fp32", "DeepSpeed on the CPU")  # its CPU accelerator: no mixed precision asked of it
+    else:
+        choice = choose_precision(count_parameters(model), "cuda" if torch.cuda.is_available() else "cpu")
+    run.record_environment(precision=choice.as_dict())
+    return {} if asked is not None else {"bf16": choice.name == "bf16"}
 
 
 def _checkpointing_field(config_cls: type) -> str:

@@ -293,7 +293,7 @@ def pairwise_trainer(model: Any, tokenizer: Any, train_rows: Any, *, run: Run, t
                      batching: str = "shared_prompt", center_rewards_coefficient: float | None = None,
                      echo: Any = print) -> Any:
     """A `PairwiseRewardTrainer` writing checkpoints and metrics into `run`."""
-    args = _arguments(RewardConfig, run, train, seed, batching,
+    args = _arguments(RewardConfig, run, train, seed, batching, model=model,
                       center_rewards_coefficient=center_rewards_coefficient, disable_dropout=True)
     args.max_length = None  # rows are truncated by InputFormat.encode, never dropped
     packed = BATCHING[batching][2]
@@ -312,7 +312,7 @@ def regression_trainer(model: Any, tokenizer: Any, train_rows: Any, *, run: Run,
     """A `MultiAttributeTrainer` writing checkpoints and metrics into `run`."""
     from transformers import TrainingArguments
 
-    args = _arguments(TrainingArguments, run, train, seed, batching, remove_unused_columns=False)
+    args = _arguments(TrainingArguments, run, train, seed, batching, model=model, remove_unused_columns=False)
     trainer = MultiAttributeTrainer(model=model, args=args, train_dataset=train_rows, processing_class=tokenizer,
                                     data_collator=RatingsCollator(tokenizer.pad_token_id, attribute_weights),
                                     callbacks=[run_callback(run)], attribute_weights=attribute_weights,

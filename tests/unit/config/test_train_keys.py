@@ -4,6 +4,7 @@ names are accepted, typos get a suggestion, and `trainer_args` is checked agains
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
 from types import SimpleNamespace
 
@@ -78,3 +79,35 @@ def test_bf16_asked_for_on_a_cpu_is_autocast_on_the_cpu_not_a_transformers_error
     args = trainer_arguments(DPOConfig, run=run, train=TrainSection(bf16=True), seed=0)
     assert args.bf16 is True and args.use_cpu is True and args.device.type == "cpu"
     assert trainer_arguments(DPOConfig, run=run, train=TrainSection(bf16=False), seed=0).bf16 is False
+
+
+def test_unset_bf16_follows_the_model_size_and_the_choice_is_recorded_in_env_json(tmp_path, monkeypatch):
+    """`train.bf16` unset: precision is chosen from the trained model's size on this device and written with
+    its reason into env.json; an explicit `train.bf16` wins and is recorded as asked for."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+    from trl import DPOConfig
+
+    from alignlab.backends.train.hf import trainer_arguments
+    from alignlab.runs import Run
+    from alignlab.utils import precision
+
+    if torch.cuda.is_available():
+        pytest.skip("a CPU-only machine's behaviour")
+    (tmp_path / "env.json").write_text(json.dumps({"seed": 0}))
+    run = Run(dir=tmp_path, config={})
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=2))
+    args = trainer_arguments(DPOConfig, run=run, train=TrainSection(), seed=0, model=model)
+    env = json.loads((tmp_path / "env.json").read_text())
+    assert args.bf16 is False and env["seed"] == 0 and env["precision"]["name"] == "fp32"
+    assert "runs as fast in fp32" in env["precision"]["reason"] or "no bf16 matmul" in env["precision"]["reason"]
+
+    monkeypatch.setattr(precision, "CPU_BF16_MIN_PARAMS", 1)  # as if the model were big enough
+    args = trainer_arguments(DPOConfig, run=run, train=TrainSection(), seed=0, model=model)
+    expected = "bf16" if precision.cpu_bf16_flags() else "fp32"
+    assert json.loads((tmp_path / "env.json").read_text())["precision"]["name"] == expected
+    assert args.bf16 is (expected == "bf16")
+
+    trainer_arguments(DPOConfig, run=run, train=TrainSection(bf16=False), seed=0, model=model)
+    assert json.loads((tmp_path / "env.json").read_text())["precision"] == {"name": "fp32", "reason": "train.bf16"}
