@@ -11,7 +11,7 @@ from alignlab.algorithms.dpo import train_dpo
 from alignlab.algorithms.kto import train_kto
 from alignlab.backends.train.refcache import CacheKey, RefCacheMismatch, save_cache
 from alignlab.errors import AlignlabError, DataError, ModelLoadError
-from tests.unit.dpo.conftest import dpo_config, kto_config
+from tests.unit.algorithms.dpo.conftest import dpo_config, kto_config
 
 
 def _fails(tmp_path, call, error_type, needle):

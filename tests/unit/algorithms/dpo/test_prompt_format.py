@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from tests.unit.dpo.conftest import dpo_config
+from tests.unit.algorithms.dpo.conftest import dpo_config
 
 RECORD = {"prompt": [{"role": "user", "content": "Tell me a happy story about a cat."}],
           "chosen": [{"role": "assistant", "content": "A kind cat found a warm, sunny garden."}],

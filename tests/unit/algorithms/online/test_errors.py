@@ -9,7 +9,7 @@ import pytest
 from alignlab.algorithms.grpo import train_grpo
 from alignlab.algorithms.ppo import train_ppo
 from alignlab.errors import DataError, ModelLoadError
-from tests.unit.online_rl.conftest import online_config
+from tests.unit.algorithms.online.conftest import online_config
 
 
 def _fails(tmp_path, call, error_type, needle):

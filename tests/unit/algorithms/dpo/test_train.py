@@ -8,7 +8,7 @@ import pytest
 
 from alignlab.algorithms.dpo import train_dpo
 from alignlab.algorithms.kto import train_kto
-from tests.unit.dpo.conftest import dpo_config, kto_config
+from tests.unit.algorithms.dpo.conftest import dpo_config, kto_config
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from alignlab.backends.lifecycle.chat_data import read_conversations, to_message
 from alignlab.backends.lifecycle.sft import Prepared, build_trainer
 from alignlab.errors import ConfigError, DataError, ModelLoadError
 from alignlab.runs import open_run
-from tests.unit.lifecycle.conftest import sft_config
+from tests.unit.backends.lifecycle.conftest import sft_config
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import pytest
 
 from alignlab.backends.rollout.vllm import check_vllm_version, installed_vllm
 from alignlab.errors import AlignlabError, ConfigError, RunError
-from tests.unit.online_rl.vllm_support import needs_vllm
+from tests.unit.algorithms.online.vllm_support import needs_vllm
 
 PROMPTS = ["<|user|>\nTell me a story.<|end|><|assistant|>\n", "<|user|>\nWrite about a cat.<|end|><|assistant|>\n",
            "<|user|>\nA story about the sea.<|end|><|assistant|>\n"]
@@ -46,7 +46,7 @@ def test_installed_vllm_reads_the_cpu_distribution(monkeypatch):
 @pytest.mark.skipif(installed_vllm() is not None, reason="vLLM is installed here")
 def test_training_with_vllm_absent_fails_in_one_line_before_the_run_dir(tmp_path, policy):
     from alignlab.algorithms.grpo import train_grpo
-    from tests.unit.online_rl.conftest import online_config
+    from tests.unit.algorithms.online.conftest import online_config
 
     config = online_config("grpo", tmp_path, policy, rollout={"engine": "vllm"})
     with pytest.raises(ConfigError, match="vLLM is not installed.*rollout.engine: hf"):
@@ -169,7 +169,7 @@ def _rule_learnt(run) -> tuple[float, float]:
 def test_online_rl_with_colocated_vllm_learns_the_rule(kind, tmp_path, policy, engine):
     from alignlab.algorithms.grpo import train_grpo
     from alignlab.algorithms.ppo import train_ppo
-    from tests.unit.online_rl.conftest import online_config
+    from tests.unit.algorithms.online.conftest import online_config
 
     del engine  # one colocated LLM at a time per process is enough memory: the module's engine stays idle
     method = {"grpo": {"grpo": {"num_generations": 4, "beta": 0.0}}, "ppo": {"ppo": {"kl_coef": 0.0}}}[kind]

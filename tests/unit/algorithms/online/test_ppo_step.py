@@ -9,7 +9,7 @@ import shutil
 import pytest
 import torch
 
-from tests.unit.online_rl.conftest import online_config
+from tests.unit.algorithms.online.conftest import online_config
 
 
 def _context(config, policy_dir):

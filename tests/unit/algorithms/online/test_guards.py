@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from alignlab.algorithms.online.loop import _divergence, _guards
-from tests.unit.online_rl.conftest import online_config
+from tests.unit.algorithms.online.conftest import online_config
 
 
 def _guard_section(**values):

@@ -24,7 +24,7 @@ import yaml
 
 from alignlab.errors import ConfigError
 from tests.conftest import ROOT
-from tests.unit.online_rl.vllm_support import RolloutServer, needs_vllm
+from tests.unit.algorithms.online.vllm_support import RolloutServer, needs_vllm
 
 PROMPTS = ["<|user|>\nTell me a story.<|end|><|assistant|>\n", "<|user|>\nWrite about a cat.<|end|><|assistant|>\n"]
 

@@ -10,7 +10,7 @@ import pytest
 from alignlab.algorithms.pretrain import train_cpt, train_pretrain
 from alignlab.config.lifecycle import CPTConfig
 from alignlab.errors import ConfigError, DataError, RunError
-from tests.unit.lifecycle.conftest import pretrain_config
+from tests.unit.backends.lifecycle.conftest import pretrain_config
 
 pytestmark = pytest.mark.slow
 
