@@ -197,8 +197,10 @@ def _consistent_fetch(api, dataset: dict, folder: Path, options, attempts: int =
     page_size, fast = options.page_size, options.bulk_read
     for _ in range(attempts):
         cache = PageCache(folder, dataset, page_size, "export" if fast else "search")
-        with StepProgress(None, "pull pages", echo) as bar:
-            result = fetch_answered_fast(api, dataset, cache, page_size, bar) if fast else None
+        result = None
+        if fast:
+            with StepProgress(None, "pull pages", echo) as bar:
+                result = fetch_answered_fast(api, dataset, cache, page_size, bar)
         if result is None:
             fast = False
             cache = PageCache(folder, dataset, page_size, "search")
