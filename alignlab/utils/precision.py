@@ -6,10 +6,10 @@ optimizer, casts), so the whole step gains less, and less the smaller the model 
 8 x 256 tokens (benchmarks/precision.py, one thread, AVX-512 BF16) took 1.36x fewer seconds at 0.9M parameters,
 1.44x at 5M, 1.57x at 15M; but the shipped tiny trainings, shorter sequences plus the optimizer and data work
 around each step, gain nothing below ~10M (benchmarks/results/precision.md, whole runs, equal held-out
-accuracy): the nano reward model (0.9M, 64 tokens) trained at 0.74x the fp32 rate in bf16, DPO on the micro
-policy (5M, 128 tokens) 1.04x, DPO on the small policy (14.6M) 1.28x with held-out accuracy 0.988 against
-0.981 (81 pairs). So on a CPU, auto picks bf16 from `CPU_BF16_MIN_PARAMS` (10M) up. The weights, the optimizer
-state and the loss stay fp32 (autocast).
+accuracy): the nano reward model (0.9M, pairs of about 80 tokens) trained at 0.74x the fp32 rate in bf16, DPO
+on the micro policy (5M, at most 128 tokens) 1.04x, DPO on the small policy (14.6M) 1.28x with held-out
+accuracy 0.988 against 0.981 (81 pairs). So on a CPU, auto picks bf16 from `CPU_BF16_MIN_PARAMS` (10M) up. The
+weights, the optimizer state and the loss stay fp32 (autocast).
 
     choice = choose_precision(n_params, device="cpu")          # Precision("fp32", "…reason…")
     choice = choose_precision(n_params, requested="bf16")      # an explicit choice wins (refused if unsupported)
