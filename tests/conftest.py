@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,29 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subpro
         timeout=timeout,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
+
+
+def run_cli_in_own_session(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`run_cli` for commands that start other processes (launchers, servers): the CLI runs in its own session,
+    so on a timeout (a hang) every process it started dies with it and the test fails."""
+    process = subprocess.Popen([sys.executable, "-c", "from alignlab.cli import main; main()", *args], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail(f"alignlab {' '.join(args[:6])} ... did not finish in {timeout} s (a hang between processes?)")
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def merge_sections(base: dict, sections: dict) -> dict:
+    """A test config: `base` with each given section's keys overriding (a non-dict value replaces the section)."""
+    out = {name: dict(values) if isinstance(values, dict) else values for name, values in base.items()}
+    for name, values in sections.items():
+        out[name] = {**out.get(name, {}), **values} if isinstance(values, dict) else values
+    return out
 
 
 @pytest.fixture

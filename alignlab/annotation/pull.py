@@ -139,11 +139,11 @@ def fetch_answered(api, dataset: dict, cache: PageCache, page_size: int,
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    bar = bar or StepProgress(None, "pull pages", bar=False, every_s=float("inf"))
     first, fresh = _page(api, dataset["id"], cache, 0, page_size)
     pages, fetched = [first], int(fresh)
-    bar.set_total(max(1, -(-first["total"] // page_size)))
-    bar.advance()
+    if bar is not None:
+        bar.set_total(max(1, -(-first["total"] // page_size)))
+        bar.advance()
     local, clones = threading.local(), []
 
     def one(offset: int) -> tuple[dict, bool]:
@@ -157,7 +157,8 @@ def fetch_answered(api, dataset: dict, cache: PageCache, page_size: int,
             for page, fresh in pool.map(one, range(page_size, first["total"], page_size)):
                 pages.append(page)
                 fetched += fresh
-                bar.advance()
+                if bar is not None:
+                    bar.advance()
     finally:
         for clone in clones:
             clone.close()

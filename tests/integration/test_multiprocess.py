@@ -30,17 +30,14 @@ models are gathered from the shards and must equal the single-process models. GR
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
-import sys
 from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import run_cli_in_own_session
 
 pytestmark = pytest.mark.slow
 
@@ -95,17 +92,7 @@ needs_deepspeed = pytest.mark.skipif(find_spec("deepspeed") is None, reason="dee
 
 
 def _alignlab(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run the alignlab CLI in its own session, so that on a timeout (a hang) every process it started dies."""
-    process = subprocess.Popen([sys.executable, "-c", "from alignlab.cli import main; main()", *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"alignlab {' '.join(args[:6])} ... did not finish in {timeout} s (a hang between ranks?)")
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    return run_cli_in_own_session(*args, timeout=timeout)
 
 
 def _launch(config_file: str, *command: str, processes: int = 2) -> subprocess.CompletedProcess:

@@ -10,16 +10,10 @@ from typing import Any
 import pytest
 
 from alignlab.config.dpo import DPOConfig, KTOConfig, TinyPolicySection
+from tests.conftest import merge_sections
 
 PAIRS = "synthetic:sentiment?n=320&seed=0&chat=1"
 UNPAIRED = "synthetic:unpaired-sentiment?n=480&seed=0&chat=1"
-
-
-def _merge(base: dict[str, Any], sections: dict[str, Any]) -> dict[str, Any]:
-    out = {name: dict(values) if isinstance(values, dict) else values for name, values in base.items()}
-    for name, values in sections.items():
-        out[name] = {**out.get(name, {}), **values} if isinstance(values, dict) else values
-    return out
 
 
 def dpo_config(tmp: Path, policy: Path, **sections: Any) -> DPOConfig:
@@ -32,7 +26,7 @@ def dpo_config(tmp: Path, policy: Path, **sections: Any) -> DPOConfig:
         "dpo": {"beta": 0.1},
         "reference": {"cache_dir": str(tmp / "refcache")},
     }
-    return DPOConfig.model_validate(_merge(base, sections))
+    return DPOConfig.model_validate(merge_sections(base, sections))
 
 
 def kto_config(tmp: Path, policy: Path, **sections: Any) -> KTOConfig:
@@ -44,7 +38,7 @@ def kto_config(tmp: Path, policy: Path, **sections: Any) -> KTOConfig:
         "kto": {"beta": 0.5},
         "reference": {"cache_dir": str(tmp / "refcache")},
     }
-    return KTOConfig.model_validate(_merge(base, sections))
+    return KTOConfig.model_validate(merge_sections(base, sections))
 
 
 @pytest.fixture(scope="session")

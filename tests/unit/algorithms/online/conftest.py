@@ -8,15 +8,9 @@ from typing import Any
 import pytest
 
 from alignlab.config.dpo import TinyPolicySection
+from tests.conftest import merge_sections
 
 PROMPTS = "synthetic:sentiment?n=200&seed=0&chat=1"
-
-
-def _merge(base: dict[str, Any], sections: dict[str, Any]) -> dict[str, Any]:
-    out = {name: dict(values) if isinstance(values, dict) else values for name, values in base.items()}
-    for name, values in sections.items():
-        out[name] = {**out.get(name, {}), **values} if isinstance(values, dict) else values
-    return out
 
 
 def online_config(kind: str, tmp: Path, policy: Path, **sections: Any):
@@ -34,7 +28,7 @@ def online_config(kind: str, tmp: Path, policy: Path, **sections: Any):
     }
     if kind in ("grpo", "rloo"):
         base[kind] = {"num_generations": 2}
-    return CONFIGS.get(kind).model_validate(_merge(base, sections))
+    return CONFIGS.get(kind).model_validate(merge_sections(base, sections))
 
 
 @pytest.fixture(scope="session")

@@ -13,17 +13,14 @@ whitening, which makes its global loss the mean of the per-process ones too.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from alignlab.errors import ConfigError
-from tests.conftest import ROOT
+from tests.conftest import run_cli_in_own_session
 from tests.unit.algorithms.online.vllm_support import RolloutServer, needs_vllm
 
 PROMPTS = ["<|user|>\nTell me a story.<|end|><|assistant|>\n", "<|user|>\nWrite about a cat.<|end|><|assistant|>\n"]
@@ -96,17 +93,9 @@ def test_server_of_another_vllm_release_is_one_line(server, policy, tokenizer, m
 
 
 def _alignlab(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    process = subprocess.Popen([sys.executable, "-c", "from alignlab.cli import main; main()", *args], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        pytest.fail(f"alignlab {' '.join(args[:6])} ... did not finish in {timeout} s")
-    assert process.returncode == 0, stderr[-3000:]
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    result = run_cli_in_own_session(*args, timeout=timeout)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
 
 
 def _losses(run_dir: Path, key: str) -> dict[int, float]:

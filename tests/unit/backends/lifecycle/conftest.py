@@ -9,15 +9,9 @@ from typing import Any
 import pytest
 
 from alignlab.config.lifecycle import PretrainConfig, SFTConfig
+from tests.conftest import merge_sections
 
 SFT_DATA = "synthetic:sentiment?n=240&seed=0"
-
-
-def _merge(base: dict[str, Any], sections: dict[str, Any]) -> dict[str, Any]:
-    out = {name: dict(values) if isinstance(values, dict) else values for name, values in base.items()}
-    for name, values in sections.items():
-        out[name] = {**out.get(name, {}), **values} if isinstance(values, dict) else values
-    return out
 
 
 def pretrain_config(tmp: Path, **sections: Any) -> PretrainConfig:
@@ -28,7 +22,7 @@ def pretrain_config(tmp: Path, **sections: Any) -> PretrainConfig:
         "data": {"block_size": 64, "max_tokens": 24_000, "test_size": 0.1},
         "train": {"lr": 3e-3, "batch_size": 16, "max_steps": 20, "logging_steps": 5, "save_steps": 10},
     }
-    return PretrainConfig.model_validate(_merge(base, sections))
+    return PretrainConfig.model_validate(merge_sections(base, sections))
 
 
 def sft_config(tmp: Path, model: Path, **sections: Any) -> SFTConfig:
@@ -38,7 +32,7 @@ def sft_config(tmp: Path, model: Path, **sections: Any) -> SFTConfig:
         "data": {"path": SFT_DATA, "test_size": 0.15, "max_length": 96},
         "train": {"lr": 2e-3, "batch_size": 16, "max_steps": 16, "logging_steps": 4, "save_steps": 16},
     }
-    return SFTConfig.model_validate(_merge(base, sections))
+    return SFTConfig.model_validate(merge_sections(base, sections))
 
 
 @pytest.fixture(scope="session")
