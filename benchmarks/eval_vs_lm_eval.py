@@ -1,13 +1,14 @@
-"""CrowS-Pairs log-likelihood scoring: alignlab vs lm-evaluation-harness's HF backend, same model, one run.
+"""Log-likelihood scoring (CrowS-Pairs, BBQ): alignlab vs lm-evaluation-harness's HF backend, same model, one run.
 
     .venv/bin/pip install "lm_eval==0.4.13"        # the benchmark's only extra; alignlab does not need it
-    .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 --repeats 5
-    .venv/bin/python benchmarks/eval_vs_lm_eval.py --pairs 100 --repeats 1     # a quick check
+    .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 --pairs 400 --repeats 3   # base (~30M) model
+    .venv/bin/python benchmarks/eval_vs_lm_eval.py --size nano --pairs 100 --repeats 1   # a quick check
 
 The examples are the shipped CrowS-Pairs file (eval_data/crows_pairs/, 1,508 pairs = 3,016 sentences), each
 sentence scored with an empty context (conditioned on bos), the pair counted as stereotyped when the more
-stereotyping sentence is more likely. The model is a tiny Llama built offline (`--size nano`, seed 0), loaded
-once and shared by both sides, fp32 on the CPU, same batch size. Two comparisons, alternating A and B:
+stereotyping sentence is more likely. The model is a tiny Llama built offline (`--size base`, ~30M
+parameters, seed 0), loaded once and shared by both sides, fp32 on the CPU, same batch size. Three
+comparisons, alternating A and B:
 
 - **end to end**: alignlab's `crows_pairs` suite (read the data, score, per-example samples) vs lm-eval's
   `simple_evaluate` on a local task file that points at the same CSV (`output_type: multiple_choice`,
@@ -17,6 +18,9 @@ once and shared by both sides, fp32 on the CPU, same batch size. Two comparisons
   reported separately, as a long-lived Python session would reuse it.
 - **scoring only**: the same 3,016 (context, continuation) requests through `alignlab.eval.scoring.loglikelihood`
   and through `HFLM.loglikelihood`.
+- **multiple choice, scoring only**: the shipped BBQ questions (a long shared context, three answers each: the
+  shape of most lm-eval multiple-choice tasks) through both `loglikelihood`s. alignlab scores a question's
+  context once and its answers behind it in one packed row; lm-eval runs each answer as its own sequence.
 
 Reported: pairs/s for each side (median over `--repeats` after one untimed warm-up each), the ratio, and the
 per-example log-likelihood agreement (max |difference| over all sentences), plus whether pct_stereotype agrees.
@@ -124,13 +128,19 @@ def run(args: argparse.Namespace) -> dict:
     requests = [("", e[key]) for e in examples for key in ("sent_more", "sent_less")]
     instances = [Instance("loglikelihood", {}, request, i) for i, request in enumerate(requests)]
 
+    bbq = bbq_requests()
+    bbq_instances = [Instance("loglikelihood", {}, request, i) for i, request in enumerate(bbq)]
     sides = {
         "end_to_end": {"alignlab": lambda: alignlab_end_to_end(lm, args.pairs),
                        "lm_eval": lambda: lm_eval_end_to_end(hflm, task_manager, args.pairs)},
         "scoring_only": {
             "alignlab": lambda: loglikelihood(lm.model, lm.tokenizer, requests, batch_size=args.batch_size),
             "lm_eval": lambda: hflm.loglikelihood(instances, disable_tqdm=True)},
+        "multiple_choice_scoring": {
+            "alignlab": lambda: loglikelihood(lm.model, lm.tokenizer, bbq, batch_size=args.batch_size),
+            "lm_eval": lambda: hflm.loglikelihood(bbq_instances, disable_tqdm=True)},
     }
+    counts = {"end_to_end": len(examples), "scoring_only": len(examples), "multiple_choice_scoring": len(bbq) // 3}
     report: dict = {"pairs": len(examples), "sentences": len(requests), "runs": [],
                     "lm_eval_task_index_seconds": round(index_seconds, 2)}
     outputs: dict = {}
@@ -146,11 +156,11 @@ def run(args: argparse.Namespace) -> dict:
                 report["runs"].append({"comparison": comparison, "side": name, "repeat": repeat + 1,
                                        "seconds": round(seconds, 4)})
                 print(f"  {comparison:<12} run {repeat + 1} {name:<8} {seconds:7.3f} s  "
-                      f"{len(examples) / seconds:8.1f} pairs/s", flush=True)
+                      f"{counts[comparison] / seconds:8.1f} items/s", flush=True)
         medians = {name: statistics.median(values) for name, values in times.items()}
         report[comparison] = {
             "median_seconds": {k: round(v, 4) for k, v in medians.items()},
-            "pairs_per_s": {k: round(len(examples) / v, 1) for k, v in medians.items()},
+            "items": counts[comparison], "per_s": {k: round(counts[comparison] / v, 1) for k, v in medians.items()},
             "ratio_alignlab_over_lm_eval": round(medians["lm_eval"] / medians["alignlab"], 3),
         }
     report["agreement"] = agreement(outputs)
@@ -159,14 +169,19 @@ def run(args: argparse.Namespace) -> dict:
     return report
 
 
+def bbq_requests() -> list[tuple[str, str]]:
+    from alignlab.eval.data import eval_data_dir
+    from alignlab.eval.suites.bbq import BBQ, prompt
+
+    return [(prompt(e), f" {e[f'ans{i}']}") for e in BBQ().load(eval_data_dir()) for i in range(3)]
+
+
 def sharing_check(lm, repeats: int) -> dict:
     """alignlab alone: the shipped BBQ questions (three answers after one long shared prompt), scored with
     shared-prefix reuse on and off, alternating; the case prefix sharing is built for."""
-    from alignlab.eval.data import eval_data_dir
     from alignlab.eval.scoring import loglikelihood
-    from alignlab.eval.suites.bbq import BBQ, prompt
 
-    requests = [(prompt(e), f" {e[f'ans{i}']}") for e in BBQ().load(eval_data_dir()) for i in range(3)]
+    requests = bbq_requests()
     times: dict[bool, list[float]] = {True: [], False: []}
     results = {}
     for repeat in range(repeats):
@@ -190,7 +205,10 @@ def agreement(outputs: dict) -> dict:
                                                          outputs[("scoring_only", "lm_eval")], strict=True))
     greedy_same = all(a.is_greedy == b[1] for a, b in zip(outputs[("scoring_only", "alignlab")],
                                                           outputs[("scoring_only", "lm_eval")], strict=True))
+    choice = max(abs(a.logprob - b[0]) for a, b in zip(outputs[("multiple_choice_scoring", "alignlab")],
+                                                        outputs[("multiple_choice_scoring", "lm_eval")], strict=True))
     return {"max_abs_loglik_difference_end_to_end": end_to_end, "max_abs_loglik_difference_scoring": scoring,
+            "max_abs_loglik_difference_multiple_choice": choice,
             "is_greedy_identical": greedy_same, "pct_stereotype": {"alignlab": a_share, "lm_eval": b_share}}
 
 
@@ -208,15 +226,18 @@ def setup(args: argparse.Namespace, tiny, lm) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"# CrowS-Pairs scoring: alignlab vs lm-evaluation-harness ({report['setup']['date']})", "",
+    lines = [f"# Log-likelihood scoring: alignlab vs lm-evaluation-harness ({report['setup']['date']})", "",
              f"`{report['setup']['command']}`; {report['pairs']} pairs ({report['sentences']} sentences); "
              f"{report['setup']['model']}; batch size {report['setup']['batch_size']}; "
              f"{report['setup']['torch_threads']} torch thread(s); lm_eval {report['setup']['lm_eval']}.", "",
-             "| comparison | alignlab pairs/s | lm-eval pairs/s | ratio |", "|---|---|---|---|"]
-    for comparison in ("end_to_end", "scoring_only"):
+             "| comparison | items | alignlab items/s | lm-eval items/s | ratio |", "|---|---|---|---|---|"]
+    names = {"end_to_end": "CrowS-Pairs end to end", "scoring_only": "CrowS-Pairs scoring only",
+             "multiple_choice_scoring": "BBQ multiple choice, scoring only"}
+    units = {"end_to_end": "pairs", "scoring_only": "pairs", "multiple_choice_scoring": "questions"}
+    for comparison, name in names.items():
         r = report[comparison]
-        lines.append(f"| {comparison.replace('_', ' ')} | {r['pairs_per_s']['alignlab']} | "
-                     f"{r['pairs_per_s']['lm_eval']} | {r['ratio_alignlab_over_lm_eval']}x |")
+        lines.append(f"| {name} | {r['items']} {units[comparison]} | {r['per_s']['alignlab']} | "
+                     f"{r['per_s']['lm_eval']} | {r['ratio_alignlab_over_lm_eval']}x |")
     index = report["lm_eval_task_index_seconds"]
     lines += ["", f"End to end excludes lm-eval's one-time task-registry index ({index} s in this process; its CLI "
               "pays it on every call)."]
@@ -228,14 +249,15 @@ def markdown(report: dict) -> str:
               f"reuse {bbq['median_seconds']['shared']} s vs {bbq['median_seconds']['not_shared']} s without "
               f"({bbq['speedup']}x), results equal to {bbq['max_abs_difference']:.1e}."]
     lines += ["", f"Per-example log-likelihood agreement: max |difference| {scoring:.2e} (scoring only), "
-              f"{end_to_end:.2e} (end to end); is_greedy identical: {a['is_greedy_identical']}; pct_stereotype "
+              f"{end_to_end:.2e} (end to end), {a['max_abs_loglik_difference_multiple_choice']:.2e} (BBQ); "
+              f"is_greedy identical: {a['is_greedy_identical']}; pct_stereotype "
               f"{shares['alignlab']:.4f} (alignlab) vs {shares['lm_eval']:.4f} (lm-eval)."]
     return "\n".join(lines) + "\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", default="nano", help="tiny model size (nano, micro, small, base)")
+    parser.add_argument("--size", default="base", help="tiny model size (nano, micro, small, base: ~30M)")
     parser.add_argument("--pairs", type=int, default=None, help="first N pairs only (default: all 1,508)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)

@@ -14,10 +14,12 @@ Two things make it fast:
   batching, so a batch pads little and its rounding does not depend on the order of the requests.
 - Sequences that share a token prefix (the three answers of a BBQ question after their common context, the two
   sentences of a CrowS-Pairs pair up to the first word that differs) are found by sorting the inputs
-  lexicographically; each group's common prefix is run once with the KV cache on, and only the members'
-  different suffixes are run on copies of that cache. A token's log-prob comes from the prefix pass when the
-  position lies inside the prefix, else from the suffix pass. Results equal plain full-sequence scoring up to
-  float rounding (the tests check 1e-4 against a direct forward pass).
+  lexicographically; each group becomes one row `[common prefix | rest of member 1 | rest of member 2 | ...]`
+  whose attention mask lets each rest see the prefix and itself only, with position ids continuing the
+  prefix's (`alignlab.models.packing`); the groups of a batch are packed several to a row when that runs
+  fewer token positions. One forward per batch; a token's log-prob is read at the position that predicts it,
+  in the prefix or in its member's rest. Results equal plain full-sequence scoring up to float rounding (the
+  tests check 1e-4 against a direct forward pass).
 
 Log-softmax is taken only at the scored positions (never over the whole padded batch).
 """
@@ -28,10 +30,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# A group shares its prefix only when that saves at least this share of its token positions: a shared group
-# costs two forward calls and pads its prefixes and suffixes separately, which eats small savings (measured on
-# CrowS-Pairs pairs, whose ~25% savings came out slower than plain batches).
-MIN_SHARED_FRACTION = 0.4
+from alignlab.models.packing import Unit, pack_units, packing_pays
+
+# A group shares its prefix only when that saves at least this share of its token positions: its row runs under
+# a custom attention mask (no causal fast path). Measured on 400 CrowS-Pairs pairs, 15M Llama, one thread:
+# thresholds 0.4 / 0.25 / 0.15 / 0.05 gave 1.05x / 1.07x / 1.07x / 0.85x over unshared scoring.
+MIN_SHARED_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -298,58 +302,53 @@ def _score_full(model: Any, batch: list[_Item]) -> list[LoglikResult]:
     return [LoglikResult(float(total[r]), bool(greedy[r]), item.n_scored) for r, item in enumerate(batch)]
 
 
+def _tree_unit(items: list[_Item], prefix: int) -> tuple[Unit, list[list[int]]]:
+    """A group as one packing unit `[prefix | rest 0 | rest 1 | ...]` (each rest sees the prefix and itself,
+    its positions continue the prefix's) and, per member, the unit-local index of the position predicting each
+    of its scored tokens. No token is copied: a position's output is read for as many targets as need it."""
+    inputs = items[0].inputs
+    ids, positions, hidden = list(inputs[:prefix]), list(range(prefix)), []
+    predictors = []
+    for member in items:
+        rest = member.inputs[prefix:]
+        start = len(ids)
+        if start > prefix:
+            hidden.append((start, start + len(rest), prefix, start))  # never an earlier member's rest
+        ids += rest
+        positions += range(prefix, prefix + len(rest))
+        first = len(member.inputs) - member.n_scored
+        predictors.append([t if t < prefix else start + t - prefix for t in range(first, len(member.inputs))])
+    return Unit(ids, positions, tuple(hidden)), predictors
+
+
 def _score_shared(model: Any, batch: list[tuple[list[_Item], int]]) -> list[tuple[_Item, LoglikResult]]:
-    """Each group's prefix once (left-padded, cache on), then every member's suffix on a copy of its group's
-    cache (right-padded after it). A scored token whose predicting position lies in the prefix takes its
-    log-prob from the prefix pass, the others from the suffix pass."""
+    """Each group as one tree unit (`_tree_unit`), the units of a batch packed several to a row when that runs
+    fewer token positions (`alignlab.models.packing`), one forward; the output layer runs only on the
+    positions that predict a scored token."""
     import torch
 
-    members = [(item, prefix, g) for g, (items, prefix) in enumerate(batch) for item in items]
-    prefix_ids, prefix_mask = _padded([items[0].inputs[:prefix] for items, prefix in batch], left=True)
-    width = prefix_ids.shape[1]
-    # Scored input positions of a member are [L - n, L); the prefix covers [0, prefix). Within the prefix,
-    # members of one group score a suffix of the same positions: keep the longest, per group.
-    starts = [len(item.inputs) - item.n_scored for item, _, _ in members]
-    group_start = {g: prefix for g, (_, prefix) in enumerate(batch)}
-    for m, (_, _, g) in enumerate(members):
-        group_start[g] = min(group_start[g], starts[m])
-    spans = [(width - prefix + group_start[g], width) for g, (_, prefix) in enumerate(batch)]
-    keep = _keep_mask(tuple(prefix_ids.shape), spans)
-    position_ids = (prefix_mask.cumsum(-1) - 1).clamp(min=0).to(model.device)
-    prefix_logits, out = _scored_logits(model, prefix_ids, keep, attention_mask=prefix_mask.to(model.device),
-                                        position_ids=position_ids, use_cache=True)
-    owner = torch.tensor([g for _, _, g in members])
-    cache = out.past_key_values
-    cache.reorder_cache(owner.to(model.device))  # one cache row per member, copied from its group's prefix
-    suffix_ids, suffix_mask = _padded([item.inputs[prefix:] for item, prefix, _ in members], left=False)
-    offsets = torch.tensor([prefix for _, prefix, _ in members])[:, None]
-    suffix_spans = [(max(0, starts[m] - prefix), len(item.inputs) - prefix) for m, (item, prefix, _) in
-                    enumerate(members)]
-    suffix_logits, _ = _scored_logits(
-        model, suffix_ids, _keep_mask(tuple(suffix_ids.shape), suffix_spans),
-        attention_mask=torch.cat([prefix_mask[owner], suffix_mask], dim=1).to(model.device),
-        position_ids=(offsets + torch.arange(suffix_ids.shape[1])[None, :]).to(model.device),
-        past_key_values=cache,
-    )
-    # Prefix positions scored by each member: rows of its group's kept block, from its own start on.
-    row_offset = torch.tensor([0] + [end - start for start, end in spans]).cumsum(0)
-    picks, targets, owners = [], [], []
-    for m, (item, prefix, g) in enumerate(members):
-        scored = item.tokens[-item.n_scored:]
-        in_prefix = max(0, prefix - starts[m])
-        first = int(row_offset[g]) + starts[m] - group_start[g]
-        picks.extend(range(first, first + in_prefix))
-        targets.extend(scored[:in_prefix])
-        owners.extend([m] * in_prefix)
-    device = suffix_logits.device
-    tail_targets, tail_owner = _flat_targets([item.tokens[-item.n_scored:][max(0, prefix - starts[m]):]
-                                              for m, (item, prefix, _) in enumerate(members)])
-    logits = torch.cat([prefix_logits[torch.tensor(picks, dtype=torch.long, device=device)], suffix_logits])
-    all_targets = torch.cat([torch.tensor(targets, dtype=torch.long), tail_targets]).to(device)
-    all_owners = torch.cat([torch.tensor(owners, dtype=torch.long), tail_owner])
-    total, greedy = _sum_per_row(logits, all_targets, all_owners, len(members))
-    return [(item, LoglikResult(float(total[m]), bool(greedy[m]), item.n_scored))
-            for m, (item, _, _) in enumerate(members)]
+    units, predictors = zip(*(_tree_unit(items, prefix) for items, prefix in batch), strict=True)
+    lengths = [len(unit) for unit in units]
+    pack, _ = packing_pays(lengths, len(lengths) * max(lengths))
+    packed = pack_units(units, pad_id=0, capacity=max(lengths) if pack else None)
+    width = packed.input_ids.shape[1]
+    keep = torch.zeros(packed.input_ids.shape, dtype=torch.bool)
+    flat: list[list[int]] = []  # per member: row-major flat index of each predicting position
+    members: list[_Item] = []
+    for (items, _), unit_predictors, (row, offset) in zip(batch, predictors, packed.places, strict=True):
+        for item, local in zip(items, unit_predictors, strict=True):
+            flat.append([row * width + offset + t for t in local])
+            members.append(item)
+            keep[row, [offset + t for t in local]] = True
+    logits, _ = _scored_logits(model, packed.input_ids, keep, attention_mask=packed.attention_mask.to(model.device),
+                               position_ids=packed.position_ids.to(model.device), use_cache=False)
+    # A kept position's row in `logits`: its rank among the kept positions in row-major order.
+    rank = torch.full((keep.numel(),), -1, dtype=torch.long)
+    rank[keep.reshape(-1)] = torch.arange(int(keep.sum()))
+    picks = torch.tensor([int(rank[i]) for indices in flat for i in indices], dtype=torch.long)
+    targets, owners = _flat_targets([item.tokens[-item.n_scored:] for item in members])
+    total, greedy = _sum_per_row(logits[picks.to(logits.device)], targets.to(logits.device), owners, len(members))
+    return [(item, LoglikResult(float(total[m]), bool(greedy[m]), item.n_scored)) for m, item in enumerate(members)]
 
 
 def score_completions(model: Any, prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequence[int]],

@@ -53,6 +53,7 @@ from alignlab.backends.train.prefix_sharing import (
     Pairs,
     batch_rows,
     pack_shared,
+    padded_tokens,
     pair_rows,
     pairs_from_batch,
     pairs_tokens,
@@ -63,8 +64,10 @@ from alignlab.backends.train.prefix_sharing import (
 from alignlab.losses.kto import KTO_USES_KL, kto_loss
 from alignlab.losses.preference import preference_loss
 from alignlab.metrics.utilisation import attach_meter
+from alignlab.models.packing import PackLog, packing_pays
 
 _EXTRA_COLUMNS = ("weight", "label_smoothing")
+_PACK_LOG = PackLog()
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,8 @@ def sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Te
 
 def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                            completion_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """`sequence_logps` over the same rows, run in length groups each padded only to its own longest row.
+    """`sequence_logps` over the same rows, run in length groups each padded only to its own longest row, or
+    packed several to a row (`alignlab.models.packing`) when that runs enough fewer token positions.
 
     The batch (and so the gradient) is unchanged; only padding is skipped. Rows are right-padded and attention
     is causal, so a row's log-probs do not depend on the columns after its end (equal up to float rounding).
@@ -121,8 +125,19 @@ def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: 
     from alignlab.launch.topology import forwards_are_collective
 
     lengths = attention_mask.sum(-1).tolist()
-    # Under ZeRO-3/FSDP every forward gathers weights from all ranks: each rank must run as many as the others.
-    groups = [list(range(len(lengths)))] if forwards_are_collective() else length_groups(lengths)
+    # Under ZeRO-3/FSDP every forward gathers weights from all ranks: each rank must run as many as the others
+    # (one forward: a packed batch is one forward too).
+    collective = forwards_are_collective()
+    pack, saving = packing_pays(lengths, padded_tokens(lengths, grouped=not collective)) if min(lengths) else (
+        False, 0.0)
+    _PACK_LOG("separate forwards", pack, saving)
+    if pack:
+        rows = batch_rows(input_ids, attention_mask, completion_mask)
+        packed = pack_shared([p for p, _ in rows], [c for _, c in rows], [[] for _ in rows], pad_id=0,
+                             capacity=max(lengths)).to(input_ids.device)
+        logps, _, counts, _ = shared_logps(model, packed)
+        return logps, counts
+    groups = [list(range(len(lengths)))] if collective else length_groups(lengths)
     if len(groups) == 1:
         width = max(lengths)
         return sequence_logps(model, input_ids[:, :width], attention_mask[:, :width], completion_mask[:, :width])
@@ -162,12 +177,19 @@ def paired_logps(model: Any, pairs: Pairs | None, separate: tuple[torch.Tensor, 
 
 def grouped_shared_logps(model: Any, pairs: Pairs, device: torch.device) -> tuple[torch.Tensor, ...]:
     """`shared_logps` over shared rows run in length groups, each padded only to its own longest row (one group
-    under ZeRO-3/FSDP, where every rank must run as many forwards as the others), in the pairs' order."""
+    under ZeRO-3/FSDP, where every rank must run as many forwards as the others), or packed several to a row
+    when that runs enough fewer token positions; in the pairs' order."""
     from alignlab.launch.topology import forwards_are_collective
 
     lengths = [shared_length(len(p), len(a), len(b))
                for p, a, b in zip(pairs.prompts, pairs.firsts, pairs.seconds, strict=True)]
-    groups = [list(range(len(lengths)))] if forwards_are_collective() else length_groups(lengths)
+    collective = forwards_are_collective()
+    pack, saving = packing_pays(lengths, padded_tokens(lengths, grouped=not collective))
+    _PACK_LOG("prompt-shared rows", pack, saving)
+    if pack:
+        return shared_logps(model, pack_shared(pairs.prompts, pairs.firsts, pairs.seconds, pad_id=0,
+                                               capacity=max(lengths)).to(device))
+    groups = [list(range(len(lengths)))] if collective else length_groups(lengths)
     parts = []
     for group in groups:
         rows = pack_shared([pairs.prompts[i] for i in group], [pairs.firsts[i] for i in group],

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import torch
 
+from alignlab.models.packing import Unit, pack_units
+
 logger = logging.getLogger(__name__)
 
 # Sharing runs an arbitrary (not causal) attention mask over rows up to twice as long (attention grows with the
@@ -44,18 +46,21 @@ MIN_SAVING = 0.20
 
 @dataclass
 class SharedRows:
-    """One row per (prompt, first, second): input_ids, position_ids, labels (N, T); attention_mask (N, 1, T, T);
-    first_mask / second_mask (N, T): which label positions belong to each continuation."""
+    """Rows of (prompt, first, second) units: input_ids, position_ids, labels (R, T); attention_mask
+    (R, 1, T, T); first_owner / second_owner (R, T): the unit whose first / second continuation a label position
+    belongs to (-1: none). One unit per row unless packed (`pack_shared(..., capacity=)`)."""
 
     input_ids: torch.Tensor
     position_ids: torch.Tensor
     attention_mask: torch.Tensor
     labels: torch.Tensor
-    first_mask: torch.Tensor
-    second_mask: torch.Tensor
+    first_owner: torch.Tensor
+    second_owner: torch.Tensor
+    units: int
 
     def to(self, device: torch.device | str) -> SharedRows:
-        return SharedRows(*(getattr(self, name).to(device) for name in self.__dataclass_fields__))
+        return SharedRows(*(getattr(self, name).to(device) for name in self.__dataclass_fields__
+                            if name != "units"), self.units)
 
 
 def shared_length(prompt: int, first: int, second: int) -> int:
@@ -68,49 +73,61 @@ def pairs_tokens(pairs: Pairs) -> int:
     return sum(shared_length(len(p), len(a), len(b)) for p, a, b in zip(*_fields(pairs), strict=True))
 
 
+def shared_unit(prompt: Sequence[int], first: Sequence[int], second: Sequence[int]) -> Unit:
+    """`[prompt | first | last prompt token, second]` as a packing unit (see the module docstring)."""
+    p, a, b = len(prompt), len(first), len(second)
+    ids = [*prompt, *first] + ([prompt[-1], *second] if b else [])
+    positions = list(range(p + a)) + (list(range(p - 1, p + b)) if b else [])
+    hidden = ((p + a, p + a + b + 1, p - 1, p + a),) if b else ()  # never the original last prompt token nor first
+    return Unit(ids, positions, hidden)
+
+
 def pack_shared(prompts: Sequence[Sequence[int]], firsts: Sequence[Sequence[int]],
-                seconds: Sequence[Sequence[int]], pad_id: int) -> SharedRows:
-    """Rows `[prompt | first | last prompt token, second]`, right-padded; every prompt must be non-empty."""
-    lengths = [shared_length(len(p), len(a), len(b)) for p, a, b in zip(prompts, firsts, seconds, strict=True)]
-    rows, width = len(lengths), max(lengths)
-    input_ids = torch.full((rows, width), pad_id, dtype=torch.long)
-    position_ids = torch.zeros((rows, width), dtype=torch.long)
-    labels = torch.full((rows, width), -100, dtype=torch.long)
-    first_mask = torch.zeros((rows, width), dtype=torch.bool)
-    second_mask = torch.zeros((rows, width), dtype=torch.bool)
-    mask = torch.tril(torch.ones((width, width), dtype=torch.bool)).repeat(rows, 1, 1, 1)
+                seconds: Sequence[Sequence[int]], pad_id: int, capacity: int | None = None) -> SharedRows:
+    """Rows `[prompt | first | last prompt token, second]`, right-padded, one per pair, or packed several to a
+    row of at most `capacity` tokens. A prompt may be empty only when there is no second continuation (a plain
+    sequence); a unit's first token is never scored (nothing before it predicts it, as in a separate forward)."""
+    units = []
     for row, (prompt, first, second) in enumerate(zip(prompts, firsts, seconds, strict=True)):
-        if not prompt:
+        if not prompt and second:
             raise ValueError(f"row {row}: prefix sharing needs a non-empty prompt")
+        units.append(shared_unit(prompt, first, second))
+    packed = pack_units(units, pad_id, capacity)
+    labels = torch.full(packed.input_ids.shape, -100, dtype=torch.long)
+    first_owner = torch.full(packed.input_ids.shape, -1, dtype=torch.long)
+    second_owner = torch.full(packed.input_ids.shape, -1, dtype=torch.long)
+    for index, ((row, offset), prompt, first, second) in enumerate(zip(packed.places, prompts, firsts, seconds,
+                                                                       strict=True)):
         p, a, b = len(prompt), len(first), len(second)
-        ids = [*prompt, *first] + ([prompt[-1], *second] if b else [])
-        input_ids[row, :len(ids)] = torch.as_tensor(ids)
-        position_ids[row, :p + a] = torch.arange(p + a)
-        labels[row, p:p + a] = torch.as_tensor(first, dtype=torch.long)
-        first_mask[row, p:p + a] = True
+        start = offset + max(p, 1)  # an empty prompt: the first token has nothing before it to predict it
+        if offset + p + a > start:
+            labels[row, start:offset + p + a] = torch.as_tensor(list(first)[max(p, 1) - p:], dtype=torch.long)
+            first_owner[row, start:offset + p + a] = index
         if b:
-            start = p + a  # the copy of the last prompt token
-            position_ids[row, start:start + b + 1] = torch.arange(p - 1, p + b)
-            labels[row, start + 1:start + 1 + b] = torch.as_tensor(second, dtype=torch.long)
-            second_mask[row, start + 1:start + 1 + b] = True
-            mask[row, 0, start:, p - 1:start] = False  # never the original last prompt token nor the first segment
-        length = lengths[row]
-        mask[row, 0, length:, :] = False  # padding attends to itself only (an all-masked row gives NaN)
-        mask[row, 0, length:, length:] = torch.eye(width - length, dtype=torch.bool)
-    return SharedRows(input_ids, position_ids, mask, labels, first_mask, second_mask)
+            start = offset + p + a + 1  # after the copy of the last prompt token
+            labels[row, start:start + b] = torch.as_tensor(list(second), dtype=torch.long)
+            second_owner[row, start:start + b] = index
+    return SharedRows(packed.input_ids, packed.position_ids, packed.attention_mask, labels, first_owner,
+                      second_owner, len(units))
 
 
 def shared_logps(model: torch.nn.Module, rows: SharedRows) -> tuple[torch.Tensor, ...]:
-    """(first logps, second logps, first counts, second counts), each (N,), from one forward of a model patched
-    with the fused log-prob head (`alignlab.backends.train.preference.patch_log_prob_head`)."""
+    """(first logps, second logps, first counts, second counts), each (units,), from one forward of a model
+    patched with the fused log-prob head (`alignlab.backends.train.preference.patch_log_prob_head`)."""
     out = model(input_ids=rows.input_ids, attention_mask=rows.attention_mask, position_ids=rows.position_ids,
                 labels=rows.labels, fused_lm_head=True, use_cache=False)
     width = rows.input_ids.size(1)
-    per_token = out.log_probs[:, -(width - 1):]  # (N, T-1): index j scores the label at j + 1
-    first, second = rows.first_mask[:, 1:], rows.second_mask[:, 1:]
-    zero = per_token.new_zeros(())
-    return (torch.where(first, per_token, zero).sum(-1), torch.where(second, per_token, zero).sum(-1),
-            first.sum(-1), second.sum(-1))
+    per_token = out.log_probs[:, -(width - 1):].reshape(-1)  # index j of a row scores the label at j + 1
+    return (*(_per_unit(per_token, owner, rows.units) for owner in (rows.first_owner, rows.second_owner)),
+            *(_per_unit(torch.ones_like(per_token, dtype=torch.long), owner, rows.units)
+              for owner in (rows.first_owner, rows.second_owner)))
+
+
+def _per_unit(values: torch.Tensor, owner: torch.Tensor, units: int) -> torch.Tensor:
+    """Sums of `values` (flat, one per label position after the first column) grouped by owning unit."""
+    owner = owner[:, 1:].reshape(-1)
+    keep = owner >= 0
+    return values.new_zeros(units).index_add(0, owner[keep], values[keep])
 
 
 @dataclass(frozen=True)

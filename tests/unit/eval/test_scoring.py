@@ -104,3 +104,28 @@ def test_scores_on_cuda_match_the_cpu(tiny_lm):
     on_gpu = loglikelihood(model, tiny_lm.tokenizer, REQUESTS, batch_size=3)
     on_cpu = loglikelihood(tiny_lm.model, tiny_lm.tokenizer, REQUESTS, batch_size=3)
     assert [r.logprob for r in on_gpu] == pytest.approx([r.logprob for r in on_cpu], abs=1e-3)
+
+
+def test_groups_packed_several_to_a_row_equal_direct_forward_passes(tiny_lm, monkeypatch):
+    """Multiple-choice groups of very different lengths: the short groups' rows ride behind each other in one
+    row (block-diagonal attention, positions restarting per group); every answer equals a direct forward."""
+    model, tokenizer = tiny_lm.model, tiny_lm.tokenizer
+    long_context = "Context: " + " ".join(["Tom and Ann met at the park before school."] * 4) + "\nQ: Who?\nA:"
+    requests = [(long_context, " Tom"), (long_context, " Ann"), (long_context, " Unknown")]
+    for question in ("Is it red?", "Is it big?", "Who came?", "Why not?"):
+        requests += [(f"Q: {question}\nA:", " Yes"), (f"Q: {question}\nA:", " No")]
+    rows_per_call = []
+    real_pack = scoring.pack_units
+
+    def counting_pack(units, pad_id, capacity=None):  # the real function, its row count recorded
+        packed = real_pack(units, pad_id, capacity)
+        rows_per_call.append((len(units), packed.input_ids.shape[0]))
+        return packed
+
+    monkeypatch.setattr(scoring, "pack_units", counting_pack)
+    results = loglikelihood(model, tokenizer, requests, batch_size=16)
+    assert rows_per_call and rows_per_call[0][1] < rows_per_call[0][0]  # fewer rows than groups
+    for (context_ids, continuation_ids), result in zip(encode_requests(tokenizer, requests), results, strict=True):
+        expected, greedy = direct(model, context_ids, continuation_ids)
+        assert result.logprob == pytest.approx(expected, abs=1e-4)
+        assert result.is_greedy == greedy

@@ -61,3 +61,33 @@ def tokenizer(policy: Path):
     from alignlab.models import load_tokenizer
 
     return load_tokenizer(policy)
+
+
+@pytest.fixture(scope="module")
+def logprob_model():
+    """A random nano Llama (64-token vocabulary) with the fused log-prob head: for forward-equality tests."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    from alignlab.backends.train.preference import patch_log_prob_head
+    from alignlab.models.tiny import tiny_llama_config
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(tiny_llama_config("nano", vocab_size=64)).eval()
+    patch_log_prob_head(model)
+    return model
+
+
+def kto_step_host():
+    """The state `AlignlabKTOTrainer._policy_logps` reads, without building a trainer: the trainer's own
+    `_policy_kl_logps`, `_append` and `_count_tokens` bound to a namespace holding the objective and metrics."""
+    import types
+    from collections import defaultdict
+
+    from alignlab.backends.train.preference import AlignlabKTOTrainer, KTOObjective
+
+    host = types.SimpleNamespace(objective=KTOObjective(), _metrics={"train": defaultdict(list)},
+                                 _choice_log=lambda share, saving: None)
+    for name in ("_policy_kl_logps", "_append", "_count_tokens"):
+        setattr(host, name, types.MethodType(getattr(AlignlabKTOTrainer, name), host))
+    return host

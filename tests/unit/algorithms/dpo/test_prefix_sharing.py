@@ -10,9 +10,9 @@ from alignlab.backends.train.preference import (
     PreferenceCollator,
     grouped_sequence_logps,
     pad_right,
-    patch_log_prob_head,
     reference_column_logps,
     reference_logps,
+    sequence_logps,
 )
 from alignlab.backends.train.prefix_sharing import (
     Pairs,
@@ -24,21 +24,15 @@ from alignlab.backends.train.prefix_sharing import (
 
 
 @pytest.fixture(scope="module")
-def model():
-    from transformers import LlamaForCausalLM
-
-    from alignlab.models.tiny import tiny_llama_config
-
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(tiny_llama_config("nano", vocab_size=64)).eval()
-    patch_log_prob_head(model)
-    return model
+def model(logprob_model):
+    return logprob_model
 
 
 def _separate(model, prompts, completions):
+    """One plain padded forward: neither length groups nor packing."""
     ids, attention, completion = pad_right(prompts, completions, pad_id=2)
     with torch.no_grad():
-        return grouped_sequence_logps(model, ids, attention, completion)
+        return sequence_logps(model, ids, attention, completion)
 
 
 def _multi_turn(generator, turns):
@@ -98,7 +92,7 @@ def test_gradients_equal_separate_forwards(model):
 
 def _separate_grad(model, prompts, completions):
     ids, attention, completion = pad_right(prompts, completions, pad_id=2)
-    return grouped_sequence_logps(model, ids, attention, completion)[0]
+    return sequence_logps(model, ids, attention, completion)[0]
 
 
 def test_truncated_pairs_from_a_trl_batch_equal_separate_forwards(model):
@@ -165,19 +159,14 @@ def test_dpo_batch_forward_shares_long_prompts_and_logs_the_choice(model, caplog
 
 def test_kto_kl_term_shares_the_prompt_of_its_example(model):
     """KTO's KL completion i follows prompt i: one row per example holds both; values equal separate passes."""
-    import types
-    from collections import defaultdict
-
-    from alignlab.backends.train.preference import AlignlabKTOTrainer, KTOObjective, UnpairedCollator
+    from alignlab.backends.train.preference import AlignlabKTOTrainer, UnpairedCollator
+    from tests.unit.algorithms.dpo.conftest import kto_step_host
 
     prompts, firsts, seconds = _pairs(count=4, seed=5)
     examples = [{"prompt_ids": p * 3, "completion_ids": a, "KL_completion_ids": b, "label": i % 2 == 0}
                 for i, (p, a, b) in enumerate(zip(prompts, firsts, seconds, strict=True))]
     batch = UnpairedCollator(pad_token_id=2).torch_call(examples)
-    fake = types.SimpleNamespace(objective=KTOObjective(), _metrics={"train": defaultdict(list)},
-                                 _choice_log=lambda share, saving: None)
-    for name in ("_policy_kl_logps", "_append", "_count_tokens"):
-        setattr(fake, name, types.MethodType(getattr(AlignlabKTOTrainer, name), fake))
+    fake = kto_step_host()
     with torch.no_grad():
         logps, kl_logps = AlignlabKTOTrainer._policy_logps(fake, model, batch, "train")
         expected = grouped_sequence_logps(model, batch["input_ids"], batch["attention_mask"],

@@ -28,6 +28,7 @@ def test_row_layout_mask_and_positions():
     assert batch["input_ids"].tolist() == [[0, 5, 6, 7, 8], [0, 3, 1, 2, 9]]
     assert batch["position_ids"].tolist() == [[0, 1, 2, 3, 2], [0, 1, 0, 1, 0]]
     assert batch["chosen_end"].tolist() == [3, 1] and batch["rejected_end"].tolist() == [4, 3]
+    assert batch["chosen_row"].tolist() == batch["rejected_row"].tolist() == [0, 1]  # even lengths: one per row
     assert batch["num_tokens"].item() == 11  # as unpacked: 4 + 3 + 2 + 2
     mask = batch["attention_mask"][0, 0].int().tolist()
     assert mask[4] == [1, 1, 0, 0, 1]  # rejected token 8 sees the prefix (0, 5) and itself, not 6, 7
@@ -54,6 +55,34 @@ def test_packed_rewards_and_gradients_equal_unpacked(tiny, tokenizer):
     assert torch.allclose(c1, c2, atol=1e-5) and torch.allclose(r1, r2, atol=1e-5)
     assert torch.isfinite(g2).all() and torch.allclose(g1, g2, atol=1e-4)
     assert torch.isfinite(q2).all() and torch.allclose(q1, q2, atol=1e-4)
+
+
+def test_pairs_of_skewed_lengths_pack_several_to_a_row_with_equal_rewards_and_gradients(tiny, tokenizer):
+    """Two long pairs and four short ones: the short units ride behind each other in rows of the longest's
+    width (fewer token positions), rewards and gradients equal the unpacked pairwise batch."""
+    torch.manual_seed(1)
+    model = load_for_training(str(tiny.policy_dir), num_labels=1, seed=0, pad_token_id=tokenizer.pad_token_id)
+
+    def pair(prompt, chosen, rejected):
+        head = [0, *torch.randint(10, 500, (prompt,)).tolist()]
+        return {"chosen_ids": head + torch.randint(10, 500, (chosen,)).tolist() + [1],
+                "rejected_ids": head + torch.randint(10, 500, (rejected,)).tolist() + [1]}
+
+    examples = [pair(20, 8, 6), pair(18, 9, 7), pair(3, 2, 2), pair(4, 3, 1), pair(2, 4, 3), pair(5, 1, 2)]
+    batch = SharedPromptCollator(tokenizer.pad_token_id)(examples)
+    assert batch["input_ids"].shape[0] < len(examples)  # several pairs to a row
+    assert len(set(batch["chosen_row"].tolist())) == batch["input_ids"].shape[0]
+    results = []
+    for collated in (PairwiseCollator(tokenizer.pad_token_id)(examples), batch):
+        model.zero_grad()
+        chosen, rejected = pair_rewards(model, collated)
+        (chosen - 0.5 * rejected).sum().backward()
+        query = model.model.layers[0].self_attn.q_proj.weight.grad
+        results.append((chosen.detach(), rejected.detach(), query.clone()))
+    (c1, r1, q1), (c2, r2, q2) = results
+    torch.testing.assert_close(c2, c1, atol=1e-5, rtol=0)
+    torch.testing.assert_close(r2, r1, atol=1e-5, rtol=0)
+    torch.testing.assert_close(q2, q1, atol=1e-4, rtol=1e-4)
 
 
 def test_a_model_without_a_score_head_is_refused():

@@ -62,12 +62,14 @@ def test_plain_transformers_scores_match_and_reproduce_accuracy(trained_bt):
     assert accuracy == pytest.approx(result.summary["eval"]["accuracy"], abs=1e-9)
 
 
-def _sides(batch, row):
-    """(chosen ids, rejected ids) of one row of a shared-prompt packed batch."""
-    ids = batch["input_ids"][row]
-    chosen_end, rejected_end = int(batch["chosen_end"][row]), int(batch["rejected_end"][row])
-    prefix = int(batch["position_ids"][row, chosen_end + 1])  # the rejected side restarts after the prefix
-    chosen = ids[: chosen_end + 1].tolist()
+def _sides(batch, pair):
+    """(chosen ids, rejected ids) of one pair of a shared-prompt batch (a row may hold several pairs)."""
+    row = int(batch["chosen_row"][pair])
+    ids, positions = batch["input_ids"][row], batch["position_ids"][row]
+    chosen_end, rejected_end = int(batch["chosen_end"][pair]), int(batch["rejected_end"][pair])
+    start = chosen_end - int(positions[chosen_end])  # the chosen side's positions run 0, 1, ... from the start
+    prefix = int(positions[chosen_end + 1])  # the rejected side restarts after the prefix
+    chosen = ids[start: chosen_end + 1].tolist()
     return chosen, chosen[:prefix] + ids[chosen_end + 1: rejected_end + 1].tolist()
 
 
@@ -109,7 +111,7 @@ def test_a_response_scores_at_inference_what_it_scored_in_training(tiny, tokeniz
         sequences = [tuple(row[mask.bool()].tolist()) for row, mask in zip(batch["input_ids"],
                                                                           batch["attention_mask"], strict=True)]
     else:
-        sides = [_sides(batch, row) for row in range(len(pairs))]
+        sides = [_sides(batch, pair) for pair in range(len(pairs))]
         sequences = [tuple(c) for c, _ in sides] + [tuple(r) for _, r in sides]
     assert len(sequences) == len(training_rewards) == 2 * len(pairs)
     for ids, reward in zip(sequences, training_rewards, strict=True):
