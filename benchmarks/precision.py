@@ -5,7 +5,9 @@
 Per size: a random-init Llama (`alignlab.models.tiny`), batch 8 x 256 tokens, forward + backward + AdamW step,
 fp32 weights and optimizer either way (bf16 only inside `torch.autocast`); 4 timed steps per side after one
 warm-up each, the order flipping every step; medians. Prints seconds per step, the speed-up, and achieved
-GFLOP/s (6·N·tokens/s). Held-out accuracy is not measured here (see the DPO/KTO/RM benchmarks for that).
+GFLOP/s (6·N·tokens/s) with its share of this machine's measured matmul peak at that precision (the same
+number training logs report as `share_of_peak`, `alignlab.metrics.utilisation`). Held-out accuracy is not
+measured here (see the DPO/KTO/RM benchmarks for that).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ def main(sizes: list[str]) -> None:
     import torch
     from transformers import LlamaForCausalLM
 
+    from alignlab.metrics.utilisation import peak_flops
     from alignlab.models.tiny import tiny_llama_config
 
     torch.set_num_threads(1)
+    peaks = {dtype: peak_flops(dtype, remeasure=True) for dtype in ("float32", "bfloat16")}
     for size in sizes:
         torch.manual_seed(0)
         model = LlamaForCausalLM(tiny_llama_config(size, vocab_size=2048))
@@ -46,9 +50,11 @@ def main(sizes: list[str]) -> None:
                 times[bf16].append(time.perf_counter() - start)
         fp32, bf16 = statistics.median(times[False]), statistics.median(times[True])
         tokens = ids.numel()
+        rate = {"float32": 6 * n_params * tokens / fp32, "bfloat16": 6 * n_params * tokens / bf16}
         print(f"{size} params={n_params / 1e6:.1f}M fp32 {fp32:.2f}s bf16 {bf16:.2f}s speedup {fp32 / bf16:.2f}x "
-              f"GFLOP/s fp32 {6 * n_params * tokens / fp32 / 1e9:.1f} bf16 {6 * n_params * tokens / bf16 / 1e9:.1f}",
-              flush=True)
+              f"GFLOP/s fp32 {rate['float32'] / 1e9:.1f} ({rate['float32'] / peaks['float32']:.0%} of "
+              f"{peaks['float32'] / 1e9:.0f}) bf16 {rate['bfloat16'] / 1e9:.1f} "
+              f"({rate['bfloat16'] / peaks['bfloat16']:.0%} of {peaks['bfloat16'] / 1e9:.0f})", flush=True)
 
 
 if __name__ == "__main__":
