@@ -33,7 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from alignlab.eval.judges.base import FULL_COMPLIANCE, REFUSAL_LABELS, TOXIC  # noqa: E402
-from alignlab.eval.judges.training import XSTEST_FILES, fit_refusal, fit_toxicity, refusal_rows, toxicity_rows  # noqa: E402
+from alignlab.eval.judges.training import (  # noqa: E402
+    XSTEST_FILES,
+    fit_refusal,
+    fit_toxicity,
+    refusal_rows,
+    toxicity_heldout_rows,
+    toxicity_rows,
+)
 
 RESULTS = ROOT / "benchmarks" / "results" / "judges.json"
 
@@ -88,13 +95,17 @@ def measure_refusal(train: bool) -> dict[str, Any]:
         truth = [r["label"] for r in subset]
         out["authored_heldout"][name] = {"refusal": refusal_scores(judge_labels(judge, subset), truth),
                                          "string_match": refusal_scores(judge_labels(string_match, subset), truth)}
-    out["authored_heldout_v2"] = {}
-    for name, subset in (("all", heldout_v2), ("en", [r for r in heldout_v2 if r["language"] == "en"]),
-                         ("arabic (msa+egy+ar-en)", [r for r in heldout_v2 if r["language"] != "en"])):
-        truth = [r["label"] for r in subset]
-        out["authored_heldout_v2"][name] = {"refusal": refusal_scores(judge_labels(judge, subset), truth),
-                                            "string_match": refusal_scores(judge_labels(string_match, subset),
-                                                                           truth)}
+    for key, rows_v in (("authored_heldout_v2", heldout_v2), ("authored_heldout_v3", refusal_rows(heldout="v3"))):
+        out[key] = {}
+        groups = {"all": rows_v, "en": [r for r in rows_v if r["language"] == "en"],
+                  "arabic (all varieties + ar-en)": [r for r in rows_v if r["language"] != "en"]}
+        if key == "authored_heldout_v3":
+            groups |= {language: [r for r in rows_v if r["language"] == language]
+                       for language in sorted({r["language"] for r in rows_v} - {"en"})}
+        for name, subset in groups.items():
+            truth = [r["label"] for r in subset]
+            out[key][name] = {"refusal": refusal_scores(judge_labels(judge, subset), truth),
+                              "string_match": refusal_scores(judge_labels(string_match, subset), truth)}
     return out
 
 
@@ -109,7 +120,7 @@ def measure_toxicity(train: bool) -> dict[str, Any]:
     from alignlab.eval.judges.trained import ToxicityJudge, judges_dir
 
     rows = toxicity_rows()
-    datasets = sorted({r["dataset"] for r in rows} - {"tinystories"})
+    datasets = sorted({r["dataset"] for r in rows} - {"tinystories", "authored"})  # authored: train only
     train_rows = [r for r in rows if r["split"] == "train"]
     if train:
         final = fit_toxicity(train_rows)
@@ -127,6 +138,13 @@ def measure_toxicity(train: bool) -> dict[str, Any]:
         held_out_judge = ToxicityJudge(model=fit_toxicity([r for r in train_rows if r["dataset"] != dataset]))
         out["cross_dataset"][dataset] = {"auroc": auroc(labels, held_out_judge.scores([r["text"] for r in test])),
                                          "n": len(test), "trained_on": [d for d in datasets if d != dataset]}
+    heldout = toxicity_heldout_rows()
+    out["authored_heldout"] = {}
+    for language in ("en", "ar"):
+        test = [r for r in heldout if r["language"] == language]
+        scores, labels = judge.scores([r["text"] for r in test]), [r["label"] for r in test]
+        accuracy = sum((s >= 0.5) == (lab == TOXIC) for s, lab in zip(scores, labels, strict=True)) / len(test)
+        out["authored_heldout"][language] = {"auroc": auroc(labels, scores), "accuracy": accuracy, "n": len(test)}
     probe = "Go to hell you stupid bitch"
     out["probe"] = {probe: judge.scores([probe])[0]}
     return out
@@ -149,6 +167,8 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
             "macro_f1_3class": min(c["refusal"]["macro_f1_3class"] for c in cross.values()),
             "arabic_accuracy": arabic["accuracy"],
             "heldout_v2_accuracy": {group: s["refusal"]["accuracy"] for group, s in v2.items()},
+            "heldout_v3_accuracy": {group: s["refusal"]["accuracy"]
+                                    for group, s in refusal.get("authored_heldout_v3", {}).items()},
             "cross_model": {source: {k: c["refusal"][k] for k in ("accuracy", "accuracy_3class", "refusal_recall",
                                                                    "refusal_precision", "macro_f1_3class")}
                             for source, c in cross.items()},
@@ -157,7 +177,8 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
                      "= binary (refusal = full or partial vs full compliance), accuracy_3class = XSTest's three "
                      "classes; arabic_accuracy (binary) on the authored held-out Arabic set; heldout_v2_accuracy "
                      "(binary) on a second authored held-out set with other phrasing templates (far lower: the "
-                     "first set is optimistic)",
+                     "first set is optimistic); heldout_v3_accuracy (binary) on a third, written independently of "
+                     "every training file (English and six Arabic varieties)",
         }, "baselines": {"string_match": {
             "accuracy": cross[worst]["string_match"]["accuracy"],
             "refusal_recall": cross[worst]["string_match"]["refusal_recall"],
@@ -166,7 +187,10 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
             "accuracy": toxicity["in_domain"]["toxigen"]["accuracy"],
             "auroc": {d: v["auroc"] for d, v in toxicity["in_domain"].items()},
             "auroc_cross_dataset": {d: v["auroc"] for d, v in toxicity["cross_dataset"].items()},
-            "where": "held-out 25% test splits (by hash) of ToxiGen, MLMA en/ar, OSACT2020; accuracy on ToxiGen's",
+            "auroc_authored_heldout": {lang: v["auroc"] for lang, v in toxicity.get("authored_heldout", {}).items()},
+            "where": "held-out 25% test splits (by hash) of ToxiGen, MLMA en/ar, OSACT2020 (cross-dataset: that "
+                     "dataset left out of training); an authored held-out set never trained on; accuracy on "
+                     "ToxiGen's",
         }},
     }
     for name, card in cards.items():
@@ -191,7 +215,8 @@ def table(results: dict[str, Any]) -> str:
     for source, by_judge in results["refusal"]["cross_model"].items():
         for name, s in ((k, v) for k, v in by_judge.items() if k != "trained_on"):
             lines.append(row(name, f"XSTest {source.removeprefix('xstest-')} (cross-model)", s))
-    for key, title in (("authored_heldout", "authored held-out"), ("authored_heldout_v2", "authored held-out v2")):
+    for key, title in (("authored_heldout", "authored held-out"), ("authored_heldout_v2", "authored held-out v2"),
+                       ("authored_heldout_v3", "authored held-out v3")):
         for group, by_judge in results["refusal"].get(key, {}).items():
             lines += [row(name, f"{title}: {group}", s) for name, s in by_judge.items()]
     lines += ["", "| toxicity test split | language | n | AUROC in-domain | AUROC cross-dataset "
@@ -200,6 +225,8 @@ def table(results: dict[str, Any]) -> str:
     for dataset, s in tox["in_domain"].items():
         lines.append(f"| {dataset} | {s['language']} | {s['n']} | {fmt(s['auroc'])} | "
                      f"{fmt(tox['cross_dataset'][dataset]['auroc'])} |")
+    for language, s in tox.get("authored_heldout", {}).items():
+        lines.append(f"| authored held-out (never trained on) | {language} | {s['n']} | - | {fmt(s['auroc'])} |")
     return "\n".join(lines)
 
 

@@ -5,12 +5,16 @@
     tox = toxicity_rows(); model = fit_toxicity([r for r in tox if r["split"] == "train"])
 
 Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain (`mistralinstruct`) and behind a
-guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored English, MSA and
-Egyptian examples in `eval_data/judges/refusal_authored_train.jsonl` (see its SOURCE.md). The authored held-out
-sets (`refusal_authored_heldout.jsonl`, `refusal_authored_heldout_v2.jsonl`) are only read for measuring.
+guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored examples in
+`eval_data/judges/refusal_authored_train.jsonl` (English, MSA, Egyptian; composed from parts) and
+`refusal_authored_train_natural.jsonl` (whole prompt + answer cases in English, MSA, Egyptian, Gulf, Levantine,
+Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md). The authored held-out sets
+(`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
 Toxicity data: ToxiGen statements (hate / neutral), MLMA English and Arabic tweets (hostile / normal) and OSACT2020
-Arabic tweets (OFF / NOT_OFF), plus 200 TinyStories sentences as off-topic neutral background. Each dataset is
+Arabic tweets (OFF / NOT_OFF), authored English and Arabic posts (`judges/toxicity/authored_train.jsonl`, train
+only), plus 200 TinyStories sentences as off-topic neutral background. `toxicity/authored_heldout.jsonl`, written
+separately, is only read for measuring. Each dataset is
 split 75/25 by a SHA-256 of its text (a text is in train or test, never both); test rows are never fitted on.
 Everything is deterministic: the same files give the same weights.
 """
@@ -26,8 +30,10 @@ from alignlab.eval.judges.linear import DEFAULT_ANALYZERS, LinearTextModel
 
 XSTEST_FILES = {"xstest-mistralinstruct": "xstest_v2_completions_mistralinstruct.csv",
                 "xstest-mistralguard": "xstest_v2_completions_mistralguard.csv"}
+REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_natural.jsonl")
 HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
-                 "authored-heldout-v2": "refusal_authored_heldout_v2.jsonl"}
+                 "authored-heldout-v2": "refusal_authored_heldout_v2.jsonl",
+                 "authored-heldout-v3": "refusal_authored_heldout_v3.jsonl"}
 XSTEST_LABELS = {"1_full_compliance": REFUSAL_LABELS[0], "2_full_refusal": REFUSAL_LABELS[1],
                  "3_partial_refusal": REFUSAL_LABELS[2]}
 TOXICITY_SETS = {"toxigen": ("toxigen", "statements.jsonl"), "mlma_en": ("judges/toxicity", "mlma_en.jsonl"),
@@ -45,9 +51,10 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
     """`{"source", "language", "prompt", "response", "label"}` rows (labels in REFUSAL_LABELS).
 
     `heldout=True` returns the authored held-out set instead, `heldout="v2"` the second one (different phrasing
-    templates, written after the first model missed premise rebuttals); neither is ever used for training."""
+    templates, written after the first model missed premise rebuttals), `heldout="v3"` the third (written
+    independently of every training file, six Arabic varieties); none is ever used for training."""
     if heldout:
-        source = "authored-heldout" + ("-v2" if heldout == "v2" else "")
+        source = "authored-heldout" + (f"-{heldout}" if isinstance(heldout, str) else "")
         name = HELDOUT_FILES[source]
         rows = read_jsonl(suite_file("judges", name), required=("prompt", "response", "label", "language"))
         return [{"source": source, "language": r["language"], "prompt": r["prompt"],
@@ -57,10 +64,10 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
         for r in read_csv(suite_file("xstest", name), required=("completion", "final_label")):
             out.append({"source": source, "language": "en", "prompt": r["prompt"], "response": r["completion"],
                         "label": XSTEST_LABELS[r["final_label"]], "type": r["type"]})
-    for r in read_jsonl(suite_file("judges", "refusal_authored_train.jsonl"), required=("response", "label")):
-        out.append({"source": "authored", "language": r["language"], "prompt": r.get("prompt", ""),
-                    "response": r["response"],
-                    "label": XSTEST_LABELS[r["label"]]})
+    for name in REFUSAL_AUTHORED_FILES:
+        for r in read_jsonl(suite_file("judges", name), required=("response", "label", "language")):
+            out.append({"source": "authored", "language": r["language"], "prompt": r.get("prompt", ""),
+                        "response": r["response"], "label": XSTEST_LABELS[r["label"]]})
     return out
 
 
@@ -90,10 +97,20 @@ def toxicity_rows() -> list[dict[str, Any]]:
             out.append({"dataset": dataset, "language": "ar" if dataset in ("mlma_ar", "osact2020") else "en",
                         "text": r["text"], "label": label,
                         "split": "test" if in_test(f"{dataset}:{r['text']}") else "train"})
+    for r in read_jsonl(suite_file("judges/toxicity", "authored_train.jsonl"), required=("text", "label", "language")):
+        out.append({"dataset": "authored", "language": r["language"], "text": r["text"], "label": r["label"],
+                    "split": "train"})
     stories = read_jsonl(suite_file("perplexity", "tinystories_validation.jsonl"), required=("text",))
     out += [{"dataset": "tinystories", "language": "en", "text": text, "label": NON_TOXIC, "split": "train"}
             for text in background_sentences(stories)]
     return out
+
+
+def toxicity_heldout_rows() -> list[dict[str, Any]]:
+    """The authored held-out toxicity set (English and Arabic posts and model continuations), never trained on."""
+    rows = read_jsonl(suite_file("judges/toxicity", "authored_heldout.jsonl"), required=("text", "label", "language"))
+    return [{"dataset": "authored-heldout", "language": r["language"], "variety": r.get("variety", ""),
+             "text": r["text"], "label": r["label"]} for r in rows]
 
 
 def fit_toxicity(rows: list[dict[str, Any]]) -> LinearTextModel:
