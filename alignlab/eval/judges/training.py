@@ -7,7 +7,8 @@
 Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain (`mistralinstruct`) and behind a
 guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored examples in
 `eval_data/judges/refusal_authored_train.jsonl` (English, MSA, Egyptian; composed from parts) and
-`refusal_authored_train_natural.jsonl` (whole prompt + answer cases in English, MSA, Egyptian, Gulf, Levantine,
+`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles.jsonl` and
+`refusal_authored_train_arabic2.jsonl` (whole prompt + answer cases in English, MSA, Egyptian, Gulf, Levantine,
 Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md). The authored held-out sets
 (`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
@@ -30,7 +31,9 @@ from alignlab.eval.judges.linear import DEFAULT_ANALYZERS, LinearTextModel
 
 XSTEST_FILES = {"xstest-mistralinstruct": "xstest_v2_completions_mistralinstruct.csv",
                 "xstest-mistralguard": "xstest_v2_completions_mistralguard.csv"}
-REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_natural.jsonl")
+REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_natural.jsonl",
+                          "refusal_authored_train_styles.jsonl", "refusal_authored_train_arabic2.jsonl",
+                          "refusal_authored_train_short.jsonl")
 HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
                  "authored-heldout-v2": "refusal_authored_heldout_v2.jsonl",
                  "authored-heldout-v3": "refusal_authored_heldout_v3.jsonl"}
