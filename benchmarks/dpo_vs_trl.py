@@ -15,8 +15,10 @@ Three sides, alternated in every round (the order rotates, so no side always run
 - `alignlab`:       `alignlab train dpo` with its defaults and a cold reference cache (computed in this run).
 - `alignlab_warm`:  the same with the reference cache already on disk (a second run or round on the same data).
 Shared: the SFT'd tiny policy, the train/held-out JSONL files, lr, batch size, epochs, beta, max_length, seed,
-fp32 on CPU without gradient checkpointing (TRL's bf16 and checkpointing defaults are switched off so both
-sides compute the same thing), one evaluation at the end, the final model saved.
+fp32 on CPU without gradient checkpointing (TRL's bf16 and checkpointing defaults are switched off, and
+alignlab's per-size precision choice with `train.bf16: false`, so both sides compute the same thing; `--precision
+best` runs each side's own default instead and writes `*_best` results), one evaluation at the end, the final
+model saved.
 
 Each side runs in its own child process, timed from after its imports to the saved model: data reading,
 tokenization, reference log-probs, training, held-out evaluation. Reported per side (median over rounds):
@@ -60,6 +62,9 @@ def arguments(argv: list[str] | None = None, **defaults) -> argparse.Namespace:
     parser.add_argument("--data", choices=("synthetic", "hh"), default="synthetic",
                         help="synthetic long-response pairs, or the shipped HH-RLHF harmless pairs")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--precision", choices=("fp32", "best"), default="fp32",
+                        help="fp32: both sides fp32 (train.bf16: false, TRL bf16=False); best: each side's default "
+                             "(alignlab picks per model size, TRL's bf16=True)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--from-json", type=Path, default=None, help="re-render the table of a saved result")
     parser.add_argument("--worker", choices=SIDES, help=argparse.SUPPRESS)
@@ -150,11 +155,13 @@ def alignlab_yaml(args: argparse.Namespace, work: Path, kind: str, name: str, ca
     method = (f"dpo: {{loss_type: sigmoid, beta: {args.beta}}}" if kind == "dpo"
               else f"kto: {{loss_type: kto, beta: {args.beta}}}")
     fmt = "pairwise" if kind == "dpo" else "unpaired"
+    bf16 = ", bf16: false" if args.precision == "fp32" else ""  # best: unset, chosen per model size
     text = f"""\
 run: {{name: {name}, output_dir: {work / 'runs'}, seed: 0, threads: {args.threads}}}
 model: {{name_or_path: {work / 'policy'}}}
 data: {{path: {work / 'train.jsonl'}, eval_path: {work / 'test.jsonl'}, format: {fmt}, max_length: {args.max_length}}}
-train: {{lr: {args.lr}, batch_size: {args.batch_size}, epochs: {args.epochs}, logging_steps: 10, save_steps: 100000}}
+train: {{lr: {args.lr}, batch_size: {args.batch_size}, epochs: {args.epochs}, logging_steps: 10,
+        save_steps: 100000{bf16}}}
 reference: {{cache_dir: {cache_dir}}}
 {method}
 """
@@ -178,7 +185,7 @@ def child_arguments(args: argparse.Namespace) -> list[str]:
     return ["--size", args.size, "--train", str(args.train), "--eval", str(args.eval),
             "--batch-size", str(args.batch_size), "--epochs", str(args.epochs), "--lr", str(args.lr),
             "--beta", str(args.beta), "--max-length", str(args.max_length), "--threads", str(args.threads),
-            "--data", args.data]
+            "--data", args.data, "--precision", args.precision]
 
 
 def alternate(args: argparse.Namespace, kind: str, script: Path) -> dict:
@@ -247,12 +254,14 @@ def alignlab_worker(args: argparse.Namespace, kind: str) -> dict:
 
 
 def trl_shared_settings(args: argparse.Namespace) -> dict:
-    """The TRL config settings both sides share (DPOConfig and KTOConfig take the same ones): fp32 on CPU, no
-    gradient checkpointing (TRL's defaults switched off), no saving during training, one worker."""
+    """The TRL config settings both sides share (DPOConfig and KTOConfig take the same ones): fp32 on CPU (bf16
+    autocast, TRL's default, with `--precision best`), no gradient checkpointing (TRL's default switched off), no
+    saving during training, one worker."""
     return dict(
         output_dir=str(args.workdir / "trl_out"), learning_rate=args.lr, per_device_train_batch_size=args.batch_size,
         per_device_eval_batch_size=args.batch_size, num_train_epochs=args.epochs, beta=args.beta,
-        max_length=args.max_length, bf16=False, gradient_checkpointing=False, use_cpu=True, seed=0, data_seed=0,
+        max_length=args.max_length, bf16=args.precision == "best", gradient_checkpointing=False, use_cpu=True, seed=0,
+        data_seed=0,
         logging_steps=10, save_strategy="no", report_to="none", disable_tqdm=True, dataloader_num_workers=0,
     )
 
@@ -341,11 +350,17 @@ def summarize(report: dict, samples: int, tokens: int) -> dict:
     return table
 
 
+def _precision_words(precision: str) -> str:
+    return ("fp32 on both sides" if precision == "fp32" else
+            "each side's best precision (alignlab: chosen per model size, see env.json; TRL: bf16=True)")
+
+
 def markdown(kind: str, table: dict, settings: dict, samples: int, tokens: int) -> str:
     lines = [
         f"{kind.upper()}: {settings['size']} tiny model, {settings['train']} training / {settings['eval']} held-out "
         f"examples, {samples} training samples and {tokens} training tokens per run, batch {settings['batch_size']}, "
-        f"max_length {settings['max_length']}, data {settings.get('data', 'synthetic')}, fp32 CPU, "
+        f"max_length {settings['max_length']}, data {settings.get('data', 'synthetic')}, "
+        f"{_precision_words(settings.get('precision', 'fp32'))}, CPU, "
         f"{settings['threads']} thread(s), medians of "
         f"{settings['rounds']} alternated rounds.",
         "",
@@ -409,7 +424,8 @@ def main(kind: str = "dpo", argv: list[str] | None = None, **defaults) -> None:
     table = summarize(report, samples, tokens)
     text = markdown(kind, table, vars(args) | {"rounds": args.rounds}, samples, tokens) + "\n" + per_round(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = f"{kind}_vs_trl" + ("_hh" if getattr(args, "data", "synthetic") == "hh" else "")
+    name = (f"{kind}_vs_trl" + ("_hh" if getattr(args, "data", "synthetic") == "hh" else "")
+            + ("_best" if getattr(args, "precision", "fp32") == "best" else ""))
     (RESULTS / f"{name}.json").write_text(json.dumps({**report, "table": table}, indent=2, default=str))
     (RESULTS / f"{name}.md").write_text(text)
     print(text)

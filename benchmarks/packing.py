@@ -7,7 +7,8 @@ Per length spread (`--spreads`, token lengths drawn uniformly), `--steps` batche
 sequences, each run two ways, alternating A/B (the order flips every batch): length groups padded to their own
 longest row (`alignlab.backends.train.grouping`, what DPO/KTO run today) and rows packed first-fit decreasing up
 to the longest sequence (`alignlab.models.packing`). Timed: a forward (as a reference pass) and a forward +
-backward (as a training step). Both compute the same summed log-probs (checked every batch, 1e-4). Reported:
+backward (as a training step). Both compute the same summed log-probs (checked every batch: 1e-4 plus 1e-5
+relative; a random 2048-token model sums about -7.6 per token). Reported:
 token positions run each way, the median seconds and the ratio grouped / packed. This is what sets
 `alignlab.models.packing.PACK_MIN_SAVING`: packing pays when it runs clearly fewer positions than grouping.
 Writes benchmarks/results/packing.{json,md}.
@@ -95,7 +96,7 @@ def main() -> None:
                     values[side] = result.detach()
                     if step:
                         times[side].append(seconds)
-                torch.testing.assert_close(values["packed"], values["grouped"], atol=1e-4, rtol=0)
+                torch.testing.assert_close(values["packed"], values["grouped"], atol=1e-4, rtol=1e-5)
                 if step:
                     positions["grouped"].append(padded_tokens(lengths, grouped=True))
                     positions["packed"].append(packed_positions(lengths))

@@ -5,7 +5,8 @@
 
 Both arms get the same tiny model (one `build_tiny_models` build, ~14M parameters at size `small`), the
 same data (generated `keyword` pairs whose chat-templated sequences are 128-256 tokens long), batch size,
-learning rate, number of optimizer steps, precision (fp32) and torch thread count:
+learning rate, number of optimizer steps, precision (fp32; `--precision best`: each side's default, written to
+`*_best` results) and torch thread count:
 
 - **A, alignlab**: `alignlab rm train --config <generated yaml>` as a user runs it (a child process); our
   `PairwiseRewardTrainer` with length-grouped batches (`rm.batching: length_grouped`, the default).
@@ -112,7 +113,8 @@ def run_alignlab(work: Path, shared: dict, args: argparse.Namespace, index: int)
         "model": {"name_or_path": shared["model"]},
         "data": {"path": shared["train"], "eval_path": shared["test"], "max_length": 512},
         "train": {"lr": args.lr, "batch_size": args.batch_size, "max_steps": args.steps,
-                  "logging_steps": max(1, args.steps // 4), "save_steps": 10 * args.steps},
+                  "logging_steps": max(1, args.steps // 4), "save_steps": 10 * args.steps,
+                  **({"bf16": False} if args.precision == "fp32" else {})},  # best: chosen per model size
         "rm": {"type": "bradley_terry", "example_weight": "none", "output_dir": str(work / "models" / f"a{index}")},
     }
     path = work / f"a{index}.yaml"
@@ -129,7 +131,7 @@ def run_trl(work: Path, shared: dict, args: argparse.Namespace, index: int) -> d
     out = work / "models" / f"b{index}"
     command = [sys.executable, __file__, "--trl-worker", shared["model"], shared["train"], str(out),
                "--lr", str(args.lr), "--batch-size", str(args.batch_size), "--steps", str(args.steps),
-               "--threads", str(args.threads)]
+               "--threads", str(args.threads), "--precision", args.precision]
     rss, stdout = _measured(command, _env(args.threads))
     result = json.loads(next(line for line in stdout.splitlines() if line.startswith("RESULT="))[7:])
     return {"arm": "trl", "runtime_s": result["train_runtime"], "tokens": result["tokens"],
@@ -145,6 +147,7 @@ def trl_worker(argv: list[str]) -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--steps", type=int)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--precision", default="fp32")
     args = parser.parse_args(argv)
     import torch
     from datasets import load_dataset
@@ -160,7 +163,8 @@ def trl_worker(argv: list[str]) -> None:
     config = RewardConfig(output_dir=args.out + "-ckpt", learning_rate=args.lr, max_steps=args.steps,
                           per_device_train_batch_size=args.batch_size, logging_steps=max(1, args.steps // 4),
                           save_strategy="no", seed=0,
-                          bf16=False, gradient_checkpointing=False, report_to="none", disable_tqdm=True,
+                          bf16=args.precision == "best", gradient_checkpointing=False, report_to="none",
+                          disable_tqdm=True,
                           dataloader_num_workers=0, use_cpu=not torch.cuda.is_available())
     trainer = RewardTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
     output = trainer.train()
@@ -209,7 +213,7 @@ def summarize(runs: list[dict], shared: dict, args: argparse.Namespace) -> dict:
     setting = {key: getattr(args, key) for key in ("data", "size", "steps", "batch_size", "lr", "threads",
                                                     "train_pairs", "test_pairs", "rule", "pairs")}
     return {"setting": {**setting, "parameters": shared["parameters"], "sequence_tokens": shared["lengths"],
-                        "precision": "fp32"}, "runs": runs, "medians": medians, "ratios": ratios}
+                        "precision": args.precision}, "runs": runs, "medians": medians, "ratios": ratios}
 
 
 def markdown(result: dict) -> str:
@@ -217,7 +221,9 @@ def markdown(result: dict) -> str:
     tokens = s["sequence_tokens"]
     lines = [f"alignlab rm train (A) vs plain TRL RewardTrainer (B), {s['data']} data: {s['size']} tiny model "
              f"({s['parameters']:,} parameters), {s['steps']} steps x {s['batch_size']} pairs, sequences "
-             f"{tokens['min']}-{tokens['max']} tokens (median {tokens['median']}), fp32, {s['threads']} thread(s), "
+             f"{tokens['min']}-{tokens['max']} tokens (median {tokens['median']}), "
+             f"{'fp32 on both sides' if s.get('precision', 'fp32') == 'fp32' else 'each side its best precision'}, "
+             f"{s['threads']} thread(s), "
              f"{s['pairs']} alternating A/B pairs", "",
              "| run | arm | samples/s | tokens/s | peak RSS MB | held-out accuracy |", "|---|---|---|---|---|---|"]
     for i, r in enumerate(result["runs"]):
@@ -253,6 +259,9 @@ def main() -> None:
     parser.add_argument("--rule", default="keyword")
     parser.add_argument("--sentences-min", type=int, default=17)
     parser.add_argument("--sentences-max", type=int, default=36)
+    parser.add_argument("--precision", choices=("fp32", "best"), default="fp32",
+                        help="fp32: both sides fp32 (train.bf16: false, TRL bf16=False); best: each side's default "
+                             "(alignlab picks per model size, TRL's bf16=True)")
     parser.add_argument("--no-save", action="store_true", help="Print only; do not write benchmarks/results/.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rm_vs_trl_") as tmp:
@@ -274,7 +283,7 @@ def main() -> None:
         RESULTS.mkdir(parents=True, exist_ok=True)
         from alignlab.utils.io import atomic_write_json, atomic_write_text
 
-        suffix = "" if args.data == "synthetic" else f"_{args.data}"
+        suffix = ("" if args.data == "synthetic" else f"_{args.data}") + ("_best" if args.precision == "best" else "")
         atomic_write_json(RESULTS / f"rm_vs_trl{suffix}.json", result)
         atomic_write_text(RESULTS / f"rm_vs_trl{suffix}.md", markdown(result))
 
