@@ -40,8 +40,8 @@ def main() -> None:
     import torch
     from transformers import LlamaForCausalLM
 
-    from alignlab.backends.train.preference import pad_right, patch_log_prob_head, sequence_logps
-    from alignlab.backends.train.prefix_sharing import pack_shared, padded_tokens, shared_logps
+    from alignlab.backends.train.preference import grouped_sequence_logps, pad_right, patch_log_prob_head
+    from alignlab.backends.train.prefix_sharing import padded_tokens
     from alignlab.models.packing import packed_positions
     from alignlab.models.tiny import tiny_llama_config
 
@@ -52,21 +52,8 @@ def main() -> None:
     n_params = sum(p.numel() for p in model.parameters())
     rng = random.Random(0)
 
-    def grouped(prompts, completions):
-        from alignlab.backends.train.grouping import length_groups
-
-        lengths = [len(p) + len(c) for p, c in zip(prompts, completions, strict=True)]
-        parts = []
-        for group in length_groups(lengths):
-            ids, attention, completion = pad_right([prompts[i] for i in group], [completions[i] for i in group], 0)
-            logps, _ = sequence_logps(model, ids, attention, completion)
-            parts.append((group, logps))
-        return torch.cat([logps for _, logps in parts]), [i for group, _ in parts for i in group]
-
-    def packed(prompts, completions):
-        lengths = [len(p) + len(c) for p, c in zip(prompts, completions, strict=True)]
-        rows = pack_shared(prompts, completions, [[] for _ in prompts], pad_id=0, capacity=max(lengths))
-        return shared_logps(model, rows)[0]
+    def forward(prompts, completions, pack):
+        return grouped_sequence_logps(model, *pad_right(prompts, completions, 0), pack=pack)[0]
 
     rows_out = []
     for spread in args.spreads.split(","):
@@ -84,12 +71,7 @@ def main() -> None:
                     model.zero_grad()
                     start = time.perf_counter()
                     with torch.set_grad_enabled(backward):
-                        if side == "grouped":
-                            logps, order = grouped(prompts, completions)
-                            result = torch.empty_like(logps)
-                            result[torch.tensor(order)] = logps
-                        else:
-                            result = packed(prompts, completions)
+                        result = forward(prompts, completions, pack=side == "packed")
                         if backward:
                             result.sum().backward()
                     seconds = time.perf_counter() - start

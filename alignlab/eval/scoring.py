@@ -212,18 +212,14 @@ def _group_batches(groups: list[tuple[list[_Item], int]], batch_size: int) -> It
         yield batch
 
 
-def _padded(rows: list[list[int]], *, left: bool) -> tuple[Any, Any]:
-    """Token rows -> (ids, attention mask), padded on the left (rows end together) or on the right."""
+def _right_padded(rows: list[list[int]]) -> Any:
+    """Token rows as one (B, T) id tensor, right-padded with 0 (never attended to: causal attention)."""
     import torch
 
-    width = max(len(row) for row in rows)
-    ids = torch.zeros((len(rows), width), dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    ids = torch.zeros((len(rows), max(len(row) for row in rows)), dtype=torch.long)
     for r, row in enumerate(rows):
-        span = slice(width - len(row), width) if left else slice(0, len(row))
-        ids[r, span] = torch.tensor(row, dtype=torch.long)
-        mask[r, span] = 1
-    return ids, mask
+        ids[r, :len(row)] = torch.tensor(row, dtype=torch.long)
+    return ids
 
 
 def _scored_logits(model: Any, ids: Any, keep: Any, **kwargs: Any) -> Any:
@@ -294,7 +290,7 @@ def _flat_targets(rows: list[list[int]]) -> tuple[Any, Any]:
 def _score_full(model: Any, batch: list[_Item]) -> list[LoglikResult]:
     """One right-padded forward pass without an attention mask: in a causal LM, padding after a sequence can
     never be attended to by it (lm-evaluation-harness relies on the same fact)."""
-    ids, _ = _padded([item.inputs for item in batch], left=False)
+    ids = _right_padded([item.inputs for item in batch])
     spans = [(len(item.inputs) - item.n_scored, len(item.inputs)) for item in batch]
     logits, _ = _scored_logits(model, ids, _keep_mask(tuple(ids.shape), spans))
     targets, owner = _flat_targets([item.tokens[-item.n_scored:] for item in batch])

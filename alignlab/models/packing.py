@@ -24,8 +24,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["PACK_MIN_SAVING", "PackLog", "Packed", "Unit", "pack_units", "packed_positions", "packing_pays", "place"]
 
@@ -97,6 +99,8 @@ def packing_pays(lengths: Sequence[int], unpacked_positions: int, *,
 
 def pack_units(units: Sequence[Unit], pad_id: int, capacity: int | None = None) -> Packed:
     """Rows holding the units (see `place`), right-padded to the fullest row."""
+    import torch  # here, not at the top: the evaluation scoring engine imports this module and loads torch late
+
     lengths = [len(unit) for unit in units]
     if not units or min(lengths) == 0:
         raise ValueError("every unit needs at least one token")

@@ -115,9 +115,11 @@ def sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Te
 
 
 def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                           completion_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                           completion_mask: torch.Tensor, *,
+                           pack: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """`sequence_logps` over the same rows, run in length groups each padded only to its own longest row, or
-    packed several to a row (`alignlab.models.packing`) when that runs enough fewer token positions.
+    packed several to a row (`alignlab.models.packing`) when that runs enough fewer token positions. `pack`
+    forces a side (benchmarks).
 
     The batch (and so the gradient) is unchanged; only padding is skipped. Rows are right-padded and attention
     is causal, so a row's log-probs do not depend on the columns after its end (equal up to float rounding).
@@ -128,9 +130,10 @@ def grouped_sequence_logps(model: Any, input_ids: torch.Tensor, attention_mask: 
     # Under ZeRO-3/FSDP every forward gathers weights from all ranks: each rank must run as many as the others
     # (one forward: a packed batch is one forward too).
     collective = forwards_are_collective()
-    pack, saving = packing_pays(lengths, padded_tokens(lengths, grouped=not collective)) if min(lengths) else (
-        False, 0.0)
-    _PACK_LOG("separate forwards", pack, saving)
+    if pack is None:
+        pack, saving = packing_pays(lengths, padded_tokens(lengths, grouped=not collective)) if min(lengths) else (
+            False, 0.0)
+        _PACK_LOG("separate forwards", pack, saving)
     if pack:
         rows = batch_rows(input_ids, attention_mask, completion_mask)
         packed = pack_shared([p for p, _ in rows], [c for _, c in rows], [[] for _ in rows], pad_id=0,

@@ -41,7 +41,7 @@ from trl import RewardConfig, RewardTrainer
 from alignlab.backends.train.hf import diverged, run_callback, trainer_arguments, use_progress_lines
 from alignlab.errors import ConfigError
 from alignlab.losses.reward import bradley_terry_loss, combined_reward, multi_attribute_loss
-from alignlab.models.packing import PackLog, Unit
+from alignlab.models.packing import PackLog, Unit, pack_units, packing_pays
 from alignlab.models.reward import pad_right, shared_prefix_length
 from alignlab.runs import Run
 
@@ -81,8 +81,6 @@ class SharedPromptCollator:
     pad_token_id: int
 
     def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        from alignlab.models.packing import pack_units, packing_pays
-
         units, ends = zip(*(_shared_unit(e["chosen_ids"], e["rejected_ids"]) for e in examples), strict=True)
         lengths = [len(unit) for unit in units]
         pack, saving = packing_pays(lengths, len(lengths) * max(lengths))
