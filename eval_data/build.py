@@ -261,6 +261,9 @@ def mlma_label(sentiment: str) -> str | None:
     return None if "normal" in labels else "toxic"
 
 
+ARABIC_BACKGROUND = 600
+
+
 def build_judges(src: Path) -> None:
     """Training and test data of the toxicity judge: MLMA (en, ar) and OSACT2020 as text + label (ToxiGen's
     statements are in toxigen/). The judges' train/test split is made by the training script, by hash."""
@@ -278,6 +281,16 @@ def build_judges(src: Path) -> None:
                                            "label": "toxic" if r["Class"] == "OFF" else "non_toxic"} for r in rows])
     copy(src / "mlma_hate_speech/LICENSE", out / "LICENSE-MLMA")
     copy(src / "osact2020_offensive_dev/LICENSE", out / "LICENSE-OSACT2020")
+    # Arabic neutral background (as TinyStories is for English): ArSarcasm-v2 training tweets that are neither
+    # sarcastic nor negative, in a fixed hash order; everyday Arabic tweets in every dialect, none offensive by
+    # their annotation, so the judge learns what an ordinary Arabic post looks like
+    with (src / "arsarcasm_v2/ArSarcasm-v2/training_data.csv").open(encoding="utf-8", newline="") as handle:
+        tweets = [r for r in csv.DictReader(handle) if r["sarcasm"] == "FALSE" and r["sentiment"] in ("NEU", "POS")]
+    tweets.sort(key=lambda r: hashlib.sha256(r["tweet"].encode()).hexdigest())
+    write_jsonl(out / "arsarcasm_background.jsonl",
+                [{"id": f"arsarcasm-bg-{i}", "dialect": r["dialect"], "text": r["tweet"], "label": "non_toxic"}
+                 for i, r in enumerate(tweets[:ARABIC_BACKGROUND])])
+    copy(src / "arsarcasm_v2/LICENSE", out / "LICENSE-ArSarcasm")
 
 
 def read_csv_tsv(path: Path) -> list[dict]:

@@ -102,8 +102,9 @@ class ToxicityJudge(_TrainedJudge):
     name = "toxicity"
     task = "toxicity"
     labels = (TOXIC, NON_TOXIC)
-    description = ("trained toxicity classifier (hashed word+char n-gram TF-IDF, logistic regression) on ToxiGen, "
-                   "MLMA (English + Arabic) and OSACT2020 training splits; shipped in eval_data/judges/")
+    description = ("trained toxicity classifier (hashed word+char n-gram TF-IDF and an authored English/Arabic "
+                   "abuse lexicon, logistic regression) on ToxiGen, MLMA (English + Arabic) and OSACT2020 training "
+                   "splits and authored posts; shipped in eval_data/judges/")
     threshold = 0.5
 
     def scores(self, texts: Sequence[str]) -> list[float]:

@@ -14,7 +14,8 @@ Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md). The auth
 
 Toxicity data: ToxiGen statements (hate / neutral), MLMA English and Arabic tweets (hostile / normal) and OSACT2020
 Arabic tweets (OFF / NOT_OFF), authored English and Arabic posts (`judges/toxicity/authored_train.jsonl`, train
-only), plus 200 TinyStories sentences as off-topic neutral background. `toxicity/authored_heldout.jsonl`, written
+only), plus 200 TinyStories sentences and 600 ordinary ArSarcasm-v2 tweets (`arsarcasm_background.jsonl`) as
+neutral background; features add the authored lexicon (`toxicity_analyzers`). `toxicity/authored_heldout.jsonl`, written
 separately, is only read for measuring. Each dataset is
 split 75/25 by a SHA-256 of its text (a text is in train or test, never both); test rows are never fitted on.
 Everything is deterministic: the same files give the same weights.
@@ -106,7 +107,21 @@ def toxicity_rows() -> list[dict[str, Any]]:
     stories = read_jsonl(suite_file("perplexity", "tinystories_validation.jsonl"), required=("text",))
     out += [{"dataset": "tinystories", "language": "en", "text": text, "label": NON_TOXIC, "split": "train"}
             for text in background_sentences(stories)]
+    tweets = read_jsonl(suite_file("judges/toxicity", "arsarcasm_background.jsonl"), required=("text",))
+    out += [{"dataset": "arsarcasm_background", "language": "ar", "text": r["text"], "label": NON_TOXIC,
+             "split": "train"} for r in tweets]
     return out
+
+
+def toxicity_analyzers() -> list[dict[str, Any]]:
+    """n-grams plus the authored lexicon (`judges/toxicity/lexicon.json`: profanity, insults, slurs, threats,
+    curses, dehumanising comparisons, hateful generalisations, harassment, and mentions that report a word
+    rather than use it) as one binary feature per concept; the patterns are copied into the judge's JSON."""
+    import json
+
+    lexicon = json.loads(suite_file("judges/toxicity", "lexicon.json").read_text(encoding="utf-8"))
+    return [*DEFAULT_ANALYZERS, {"name": "lexicon", "cues": [[name, patterns] for name, patterns in lexicon.items()],
+                                 "head_chars": 0}]
 
 
 def toxicity_heldout_rows() -> list[dict[str, Any]]:
@@ -123,4 +138,4 @@ def fit_toxicity(rows: list[dict[str, Any]]) -> LinearTextModel:
         sizes[r["dataset"]] = sizes.get(r["dataset"], 0) + 1
     weights = [len(rows) / (len(sizes) * sizes[r["dataset"]]) for r in rows]
     return LinearTextModel.fit([r["text"] for r in rows], [r["label"] for r in rows], classes=(NON_TOXIC, TOXIC),
-                               c=TOXICITY_C, sample_weight=weights, max_chars=600)
+                               c=TOXICITY_C, sample_weight=weights, max_chars=600, analyzers=toxicity_analyzers())
