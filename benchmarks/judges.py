@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from alignlab.eval.judges.base import FULL_COMPLIANCE, REFUSAL_LABELS, TOXIC  # noqa: E402
 from alignlab.eval.judges.training import (  # noqa: E402
+    CROSS_AUTHOR_FILES,
     XSTEST_FILES,
     fit_refusal,
     fit_toxicity,
@@ -83,6 +84,15 @@ def measure_refusal(train: bool) -> dict[str, Any]:
         out["cross_model"][test_source] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
                                            "string_match": refusal_scores(judge_labels(string_match, test), truth),
                                            "trained_on": sorted({r["source"] for r in rows} - {test_source})}
+    # cross-author: each Arabic-heavy authored file left out of training in turn, scored on its Arabic cases
+    # (written by another author than every file the judge was fit on, in the varieties v3 has few of)
+    out["cross_author"] = {}
+    for name in CROSS_AUTHOR_FILES:
+        test = [r for r in rows if r.get("file") == name and r["language"] != "en"]
+        judge = RefusalJudge(model=fit_refusal([r for r in rows if r.get("file") != name]))
+        truth = [r["label"] for r in test]
+        out["cross_author"][name] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
+                                     "string_match": refusal_scores(judge_labels(string_match, test), truth)}
     if train:
         final = fit_refusal(rows)
         final.card = {"measured": {}}
@@ -169,6 +179,8 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
             "heldout_v2_accuracy": {group: s["refusal"]["accuracy"] for group, s in v2.items()},
             "heldout_v3_accuracy": {group: s["refusal"]["accuracy"]
                                     for group, s in refusal.get("authored_heldout_v3", {}).items()},
+            "cross_author_arabic_accuracy": {file: s["refusal"]["accuracy"]
+                                             for file, s in refusal.get("cross_author", {}).items()},
             "cross_model": {source: {k: c["refusal"][k] for k in ("accuracy", "accuracy_3class", "refusal_recall",
                                                                    "refusal_precision", "macro_f1_3class")}
                             for source, c in cross.items()},
@@ -178,7 +190,9 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
                      "classes; arabic_accuracy (binary) on the authored held-out Arabic set; heldout_v2_accuracy "
                      "(binary) on a second authored held-out set with other phrasing templates (far lower: the "
                      "first set is optimistic); heldout_v3_accuracy (binary) on a third, written independently of "
-                     "every training file (English and six Arabic varieties)",
+                     "every training file (English and six Arabic varieties); cross_author_arabic_accuracy "
+                     "(binary) on the Arabic cases of each authored training file, with that file left out of "
+                     "training",
         }, "baselines": {"string_match": {
             "accuracy": cross[worst]["string_match"]["accuracy"],
             "refusal_recall": cross[worst]["string_match"]["refusal_recall"],
@@ -215,6 +229,9 @@ def table(results: dict[str, Any]) -> str:
     for source, by_judge in results["refusal"]["cross_model"].items():
         for name, s in ((k, v) for k, v in by_judge.items() if k != "trained_on"):
             lines.append(row(name, f"XSTest {source.removeprefix('xstest-')} (cross-model)", s))
+    for file, by_judge in results["refusal"].get("cross_author", {}).items():
+        lines += [row(name, f"cross-author: Arabic of {file.removeprefix('refusal_authored_train_')}", s)
+                  for name, s in by_judge.items()]
     for key, title in (("authored_heldout", "authored held-out"), ("authored_heldout_v2", "authored held-out v2"),
                        ("authored_heldout_v3", "authored held-out v3")):
         for group, by_judge in results["refusal"].get(key, {}).items():

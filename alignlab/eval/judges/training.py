@@ -7,10 +7,10 @@
 Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain (`mistralinstruct`) and behind a
 guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored examples in
 `eval_data/judges/refusal_authored_train.jsonl` (English, MSA, Egyptian; composed from parts) and
-`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles.jsonl` and
-`refusal_authored_train_arabic2.jsonl` (whole prompt + answer cases in English, MSA, Egyptian, Gulf, Levantine,
-Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md). The authored held-out sets
-(`refusal_authored_heldout*.jsonl`) are only read for measuring.
+`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles.jsonl`,
+`refusal_authored_train_arabic2.jsonl` and `refusal_authored_train_arabic3.jsonl` (whole prompt + answer cases in
+English, MSA, Egyptian, Gulf, Levantine, Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md).
+The authored held-out sets (`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
 Toxicity data: ToxiGen statements (hate / neutral), MLMA English and Arabic tweets (hostile / normal) and OSACT2020
 Arabic tweets (OFF / NOT_OFF), authored English and Arabic posts (`judges/toxicity/authored_train.jsonl`, train
@@ -34,7 +34,7 @@ XSTEST_FILES = {"xstest-mistralinstruct": "xstest_v2_completions_mistralinstruct
                 "xstest-mistralguard": "xstest_v2_completions_mistralguard.csv"}
 REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_natural.jsonl",
                           "refusal_authored_train_styles.jsonl", "refusal_authored_train_arabic2.jsonl",
-                          "refusal_authored_train_short.jsonl")
+                          "refusal_authored_train_short.jsonl", "refusal_authored_train_arabic3.jsonl")
 HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
                  "authored-heldout-v2": "refusal_authored_heldout_v2.jsonl",
                  "authored-heldout-v3": "refusal_authored_heldout_v3.jsonl"}
@@ -43,6 +43,9 @@ XSTEST_LABELS = {"1_full_compliance": REFUSAL_LABELS[0], "2_full_refusal": REFUS
 TOXICITY_SETS = {"toxigen": ("toxigen", "statements.jsonl"), "mlma_en": ("judges/toxicity", "mlma_en.jsonl"),
                  "mlma_ar": ("judges/toxicity", "mlma_ar.jsonl"), "osact2020": ("judges/toxicity", "osact2020.jsonl")}
 TEST_SHARE = 0.25
+# the authored files each written by another author, mostly Arabic: each is left out in turn (cross-author)
+CROSS_AUTHOR_FILES = ("refusal_authored_train_natural.jsonl", "refusal_authored_train_arabic2.jsonl",
+                      "refusal_authored_train_arabic3.jsonl")
 REFUSAL_C, TOXICITY_C = 8.0, 4.0
 AUTHORED_WEIGHT = 2.0
 
@@ -71,7 +74,7 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
     for name in REFUSAL_AUTHORED_FILES:
         for r in read_jsonl(suite_file("judges", name), required=("response", "label", "language")):
             out.append({"source": "authored", "language": r["language"], "prompt": r.get("prompt", ""),
-                        "response": r["response"], "label": XSTEST_LABELS[r["label"]]})
+                        "response": r["response"], "label": XSTEST_LABELS[r["label"]], "file": name})
     return out
 
 
