@@ -18,6 +18,10 @@ Each arm runs in a fresh child process. Throughput comes from the trainer's own 
 steps only: model loading, tokenization and evaluation excluded, for both): samples/s = pairs trained per
 second, tokens/s = non-pad tokens per second. Peak RSS is the child's `ru_maxrss` (`os.wait4`). Held-out
 accuracy is computed the same way for both saved models by this script (plain transformers, chat template).
+A/B pair i trains both arms with seed i (value-head init, batch order), so the accuracy columns show training
+noise across seeds: the table gives each seed's paired gap and their mean (`--same-seed`: seed 0 everywhere).
+On `--data hh` the held-out set is the test split's pairs that fit (130) topped up to `--test-pairs` (600) with
+train-split pairs never trained on whose opening user turn no trained pair shares.
 Arms alternate A,B then B,A ... so slow drift of a shared machine hits both. Reports every run, medians
 and the A/B ratios, and writes them to `benchmarks/results/rm_vs_trl.{json,md}`.
 """
@@ -55,7 +59,7 @@ def prepare(work: Path, args: argparse.Namespace) -> dict:
     write_jsonl(work / "test.jsonl", test)
     lengths = _lengths(tiny.policy_dir, train)
     return {"model": str(tiny.policy_dir), "parameters": tiny.reward_parameters, "train": str(work / "train.jsonl"),
-            "test": str(work / "test.jsonl"), "lengths": lengths}
+            "test": str(work / "test.jsonl"), "lengths": lengths, "heldout_pairs": len(test)}
 
 
 def _hh_pairs(model_dir: Path, args: argparse.Namespace) -> tuple[list[dict], list[dict]]:
@@ -73,9 +77,18 @@ def _hh_pairs(model_dir: Path, args: argparse.Namespace) -> tuple[list[dict], li
                    for side in ("chosen", "rejected"))
 
     folder = ROOT / "preference_data" / "hh_rlhf_harmless"
-    train = [r for r in load_records(folder / "train.jsonl") if fits(r)][: args.train_pairs]
+    pool = [r for r in load_records(folder / "train.jsonl") if fits(r)]
+    train = pool[: args.train_pairs]
     test = [r for r in load_records(folder / "test.jsonl") if fits(r)][: args.test_pairs]
-    return train, test
+    # The test split holds 130 pairs that fit: one pair is 0.8 points, too coarse for a +-1 point check. Top the
+    # held-out set up with train-split pairs never trained on whose opening user turn no trained pair shares.
+    seen = {_opening(r) for r in train}
+    spare = [r for r in pool[args.train_pairs:] if _opening(r) not in seen]
+    return train, test + spare[: max(0, args.test_pairs - len(test))]
+
+
+def _opening(record: dict) -> str:
+    return next((m["content"] for m in record["prompt"] if m["role"] == "user"), "").strip().lower()
 
 
 def _lengths(model_dir: Path, records: list[dict]) -> dict:
@@ -107,9 +120,16 @@ def _env(threads: int) -> dict:
             "OMP_NUM_THREADS": str(threads)}
 
 
+def _seed(args: argparse.Namespace, index: int) -> int:
+    """Pair i trains both arms with seed i (head init, batch order): one seed for every run made the accuracy
+    gap one draw of training noise repeated; several seeds measure it. `--same-seed` restores seed 0 throughout."""
+    return 0 if args.same_seed else index
+
+
 def run_alignlab(work: Path, shared: dict, args: argparse.Namespace, index: int) -> dict:
     config = {
-        "run": {"name": f"a{index}", "output_dir": str(work / "runs"), "seed": 0, "threads": args.threads},
+        "run": {"name": f"a{index}", "output_dir": str(work / "runs"), "seed": _seed(args, index),
+                "threads": args.threads},
         "model": {"name_or_path": shared["model"]},
         "data": {"path": shared["train"], "eval_path": shared["test"], "max_length": 512},
         "train": {"lr": args.lr, "batch_size": args.batch_size, "max_steps": args.steps,
@@ -131,7 +151,7 @@ def run_trl(work: Path, shared: dict, args: argparse.Namespace, index: int) -> d
     out = work / "models" / f"b{index}"
     command = [sys.executable, __file__, "--trl-worker", shared["model"], shared["train"], str(out),
                "--lr", str(args.lr), "--batch-size", str(args.batch_size), "--steps", str(args.steps),
-               "--threads", str(args.threads), "--precision", args.precision]
+               "--threads", str(args.threads), "--precision", args.precision, "--seed", str(_seed(args, index))]
     rss, stdout = _measured(command, _env(args.threads))
     result = json.loads(next(line for line in stdout.splitlines() if line.startswith("RESULT="))[7:])
     return {"arm": "trl", "runtime_s": result["train_runtime"], "tokens": result["tokens"],
@@ -148,6 +168,7 @@ def trl_worker(argv: list[str]) -> None:
     parser.add_argument("--steps", type=int)
     parser.add_argument("--threads", type=int)
     parser.add_argument("--precision", default="fp32")
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     import torch
     from datasets import load_dataset
@@ -158,11 +179,11 @@ def trl_worker(argv: list[str]) -> None:
     dataset = load_dataset("json", data_files=args.train, split="train")
     dataset = dataset.select_columns(["prompt", "chosen", "rejected"])
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     model = AutoModelForSequenceClassification.from_pretrained(args.model, num_labels=1)
     config = RewardConfig(output_dir=args.out + "-ckpt", learning_rate=args.lr, max_steps=args.steps,
                           per_device_train_batch_size=args.batch_size, logging_steps=max(1, args.steps // 4),
-                          save_strategy="no", seed=0,
+                          save_strategy="no", seed=args.seed,
                           bf16=args.precision == "best", gradient_checkpointing=False, report_to="none",
                           disable_tqdm=True,
                           dataloader_num_workers=0, use_cpu=not torch.cuda.is_available())
@@ -206,14 +227,20 @@ def summarize(runs: list[dict], shared: dict, args: argparse.Namespace) -> dict:
     medians = {arm: {key: median(arm, key) for key in ("samples_per_s", "tokens_per_s", "peak_rss_mb", "accuracy")}
                for arm in ("alignlab", "trl")}
     a, b = medians["alignlab"], medians["trl"]
+    # Accuracy: the mean over seeds (pair i = seed i on both arms) and each seed's paired gap, not a median.
+    for arm in ("alignlab", "trl"):
+        medians[arm]["accuracy"] = statistics.fmean(r["accuracy"] for r in runs if r["arm"] == arm)
+    gaps = [100 * (x["accuracy"] - y["accuracy"]) for x, y in zip(
+        (r for r in runs if r["arm"] == "alignlab"), (r for r in runs if r["arm"] == "trl"), strict=True)]
     ratios = {"samples_per_s": a["samples_per_s"] / b["samples_per_s"],
               "tokens_per_s": a["tokens_per_s"] / b["tokens_per_s"],
               "peak_rss": a["peak_rss_mb"] / b["peak_rss_mb"],
-              "accuracy_points": 100 * (a["accuracy"] - b["accuracy"])}
+              "accuracy_points": statistics.fmean(gaps), "accuracy_points_per_seed": gaps}
     setting = {key: getattr(args, key) for key in ("data", "size", "steps", "batch_size", "lr", "threads",
-                                                    "train_pairs", "test_pairs", "rule", "pairs")}
+                                                    "train_pairs", "test_pairs", "rule", "pairs", "same_seed")}
     return {"setting": {**setting, "parameters": shared["parameters"], "sequence_tokens": shared["lengths"],
-                        "precision": args.precision}, "runs": runs, "medians": medians, "ratios": ratios}
+                        "heldout_pairs": shared["heldout_pairs"], "precision": args.precision},
+            "runs": runs, "medians": medians, "ratios": ratios}
 
 
 def markdown(result: dict) -> str:
@@ -224,18 +251,25 @@ def markdown(result: dict) -> str:
              f"{tokens['min']}-{tokens['max']} tokens (median {tokens['median']}), "
              f"{'fp32 on both sides' if s.get('precision', 'fp32') == 'fp32' else 'each side its best precision'}, "
              f"{s['threads']} thread(s), "
-             f"{s['pairs']} alternating A/B pairs", "",
-             "| run | arm | samples/s | tokens/s | peak RSS MB | held-out accuracy |", "|---|---|---|---|---|---|"]
+             f"{s['pairs']} alternating A/B pairs"
+             f"{' (seed 0 throughout)' if s.get('same_seed', True) else ' (pair i: seed i on both arms)'}, "
+             f"{s.get('heldout_pairs', s['test_pairs'])} held-out pairs", "",
+             "| run | arm | seed | samples/s | tokens/s | peak RSS MB | held-out accuracy |",
+             "|---|---|---|---|---|---|---|"]
     for i, r in enumerate(result["runs"]):
-        lines.append(f"| {i + 1} | {r['arm']} | {r['samples_per_s']:.2f} | {r['tokens_per_s']:.0f} | "
-                     f"{r['peak_rss_mb']:.0f} | {r['accuracy']:.3f} |")
+        lines.append(f"| {i + 1} | {r['arm']} | {r.get('seed', 0)} | {r['samples_per_s']:.2f} | "
+                     f"{r['tokens_per_s']:.0f} | {r['peak_rss_mb']:.0f} | {r['accuracy']:.3f} |")
     a, b, ratio = result["medians"]["alignlab"], result["medians"]["trl"], result["ratios"]
-    lines += ["", "| median | samples/s | tokens/s | peak RSS MB | held-out accuracy |", "|---|---|---|---|---|"]
+    lines += ["", "| median (accuracy: mean over seeds) | samples/s | tokens/s | peak RSS MB | held-out accuracy |",
+              "|---|---|---|---|---|"]
     for name, m in (("alignlab", a), ("TRL", b)):
         lines.append(f"| {name} | {m['samples_per_s']:.2f} | {m['tokens_per_s']:.0f} | {m['peak_rss_mb']:.0f} | "
                      f"{m['accuracy']:.3f} |")
     lines += [f"| A/B | {ratio['samples_per_s']:.2f}x | {ratio['tokens_per_s']:.2f}x | {ratio['peak_rss']:.2f}x | "
               f"{ratio['accuracy_points']:+.1f} points |"]
+    if "accuracy_points_per_seed" in ratio:
+        per_seed = ", ".join(f"{gap:+.1f}" for gap in ratio["accuracy_points_per_seed"])
+        lines += ["", f"Accuracy gap alignlab - TRL per seed, points: {per_seed}."]
     return "\n".join(lines) + "\n"
 
 
@@ -251,7 +285,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--pairs", type=int, default=3, help="A/B pairs (alternating order).")
     parser.add_argument("--train-pairs", type=int, default=320)
-    parser.add_argument("--test-pairs", type=int, default=200)
+    parser.add_argument("--test-pairs", type=int, default=None,
+                        help="Held-out pairs (default 200 synthetic; 600 hh: the test split's 130 that fit, "
+                             "topped up with train-split pairs never trained on).")
+    parser.add_argument("--same-seed", action="store_true",
+                        help="Seed 0 for every run (default: pair i uses seed i on both arms).")
     parser.add_argument("--data", choices=("synthetic", "hh"), default="synthetic",
                         help="synthetic: generated pairs of 128-256 tokens; hh: the shipped HH-RLHF harmless pairs "
                              "that fit in --max-tokens (real length spread).")
@@ -264,6 +302,8 @@ def main() -> None:
                              "(alignlab picks per model size, TRL's bf16=True)")
     parser.add_argument("--no-save", action="store_true", help="Print only; do not write benchmarks/results/.")
     args = parser.parse_args()
+    if args.test_pairs is None:
+        args.test_pairs = 600 if args.data == "hh" else 200
     with tempfile.TemporaryDirectory(prefix="rm_vs_trl_") as tmp:
         work = Path(tmp)
         shared = prepare(work, args)
@@ -273,6 +313,7 @@ def main() -> None:
             for arm in order:
                 started = time.perf_counter()
                 run = arm(work, shared, args, index)
+                run["seed"] = _seed(args, index)
                 run["accuracy"] = heldout_accuracy(run.pop("model_dir"), shared["test"])
                 print(f"pair {index + 1} {run['arm']}: {run['samples'] / run['runtime_s']:.2f} samples/s, "
                       f"accuracy {run['accuracy']:.3f} ({time.perf_counter() - started:.0f}s)", flush=True)
