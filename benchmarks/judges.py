@@ -130,7 +130,7 @@ def measure_toxicity(train: bool) -> dict[str, Any]:
     from alignlab.eval.judges.trained import ToxicityJudge, judges_dir
 
     rows = toxicity_rows()
-    datasets = sorted({r["dataset"] for r in rows} - {"tinystories", "arsarcasm_background", "authored"})  # train only
+    datasets = sorted({r["dataset"] for r in rows if r["split"] == "test"})  # backgrounds, authored: train only
     train_rows = [r for r in rows if r["split"] == "train"]
     if train:
         final = fit_toxicity(train_rows)

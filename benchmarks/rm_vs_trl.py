@@ -142,7 +142,8 @@ def run_alignlab(work: Path, shared: dict, args: argparse.Namespace, index: int)
     command = [sys.executable, "-c", "from alignlab.cli import main; main()", "rm", "train", "--config", str(path)]
     rss, _ = _measured(command, _env(args.threads))
     summary = json.loads((work / "runs" / f"a{index}" / "summary.json").read_text())["train"]
-    return {"arm": "alignlab", "runtime_s": summary["train_runtime_s"], "tokens": summary["tokens"],
+    return {"arm": "alignlab", "seed": _seed(args, index), "runtime_s": summary["train_runtime_s"],
+            "tokens": summary["tokens"],
             "samples": args.steps * args.batch_size, "peak_rss_mb": rss,
             "model_dir": str(work / "models" / f"a{index}")}
 
@@ -154,7 +155,7 @@ def run_trl(work: Path, shared: dict, args: argparse.Namespace, index: int) -> d
                "--threads", str(args.threads), "--precision", args.precision, "--seed", str(_seed(args, index))]
     rss, stdout = _measured(command, _env(args.threads))
     result = json.loads(next(line for line in stdout.splitlines() if line.startswith("RESULT="))[7:])
-    return {"arm": "trl", "runtime_s": result["train_runtime"], "tokens": result["tokens"],
+    return {"arm": "trl", "seed": _seed(args, index), "runtime_s": result["train_runtime"], "tokens": result["tokens"],
             "samples": args.steps * args.batch_size, "peak_rss_mb": rss, "model_dir": str(out)}
 
 
@@ -224,12 +225,11 @@ def summarize(runs: list[dict], shared: dict, args: argparse.Namespace) -> dict:
     for run in runs:
         run["samples_per_s"] = run["samples"] / run["runtime_s"]
         run["tokens_per_s"] = run["tokens"] / run["runtime_s"]
-    medians = {arm: {key: median(arm, key) for key in ("samples_per_s", "tokens_per_s", "peak_rss_mb", "accuracy")}
+    # Accuracy: the mean over seeds (pair i = seed i on both arms) and each seed's paired gap, not a median.
+    medians = {arm: {**{key: median(arm, key) for key in ("samples_per_s", "tokens_per_s", "peak_rss_mb")},
+                     "accuracy": statistics.fmean(r["accuracy"] for r in runs if r["arm"] == arm)}
                for arm in ("alignlab", "trl")}
     a, b = medians["alignlab"], medians["trl"]
-    # Accuracy: the mean over seeds (pair i = seed i on both arms) and each seed's paired gap, not a median.
-    for arm in ("alignlab", "trl"):
-        medians[arm]["accuracy"] = statistics.fmean(r["accuracy"] for r in runs if r["arm"] == arm)
     gaps = [100 * (x["accuracy"] - y["accuracy"]) for x, y in zip(
         (r for r in runs if r["arm"] == "alignlab"), (r for r in runs if r["arm"] == "trl"), strict=True)]
     ratios = {"samples_per_s": a["samples_per_s"] / b["samples_per_s"],
@@ -313,7 +313,6 @@ def main() -> None:
             for arm in order:
                 started = time.perf_counter()
                 run = arm(work, shared, args, index)
-                run["seed"] = _seed(args, index)
                 run["accuracy"] = heldout_accuracy(run.pop("model_dir"), shared["test"])
                 print(f"pair {index + 1} {run['arm']}: {run['samples'] / run['runtime_s']:.2f} samples/s, "
                       f"accuracy {run['accuracy']:.3f} ({time.perf_counter() - started:.0f}s)", flush=True)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from alignlab.data.arabic import has_arabic
+
 HEAD_CHARS = 160
 
 CUES: dict[str, list[str]] = {
@@ -118,12 +120,11 @@ def _word_start(pattern: str) -> str:
     """An Arabic pattern matches from the start of a word (after an optional و / ف): without this, "ما يصير"
     ("it won't do") fired inside "لما يصير" ("when it gets") and "اسف" inside "فلاسفة" (philosophers), and
     recipes read as refusals. English patterns carry their own \\b."""
-    if pattern.startswith("\\b") or not ARABIC_LETTER.search(pattern):
+    if pattern.startswith("\\b") or not has_arabic(pattern):
         return pattern
     return f"\\b[وف]?(?:{pattern})"
 
 
-ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
 CUES = {concept: [_word_start(pattern) for pattern in patterns] for concept, patterns in CUES.items()}
 
 

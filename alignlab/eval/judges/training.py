@@ -24,6 +24,7 @@ Everything is deterministic: the same files give the same weights.
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 from alignlab.eval.data import read_csv, read_jsonl, suite_file
@@ -120,8 +121,6 @@ def toxicity_analyzers() -> list[dict[str, Any]]:
     """n-grams plus the authored lexicon (`judges/toxicity/lexicon.json`: profanity, insults, slurs, threats,
     curses, dehumanising comparisons, hateful generalisations, harassment, and mentions that report a word
     rather than use it) as one binary feature per concept; the patterns are copied into the judge's JSON."""
-    import json
-
     lexicon = json.loads(suite_file("judges/toxicity", "lexicon.json").read_text(encoding="utf-8"))
     return [*DEFAULT_ANALYZERS, {"name": "lexicon", "cues": [[name, patterns] for name, patterns in lexicon.items()],
                                  "head_chars": 0}]

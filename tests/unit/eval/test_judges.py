@@ -86,14 +86,17 @@ def test_toxicity_judge_orders_insults_above_neutral_text_in_both_languages():
 LEXICON = ROOT / "eval_data" / "judges" / "toxicity" / "lexicon.json"
 
 
-def lexicon_concepts(text: str) -> set[str]:
-    """The toxicity lexicon's concepts that fire on `text`, through the same matcher the judge uses."""
+def fired_concepts(cues: dict[str, list[str]], text: str) -> set[str]:
+    """The concepts of `cues` that fire anywhere in `text`, through the same matcher the judges use."""
     from alignlab.eval.judges.linear import _CueMatcher, prepare
 
-    lexicon = json.loads(LEXICON.read_text(encoding="utf-8"))
-    matcher = _CueMatcher({"cues": [[name, patterns] for name, patterns in lexicon.items()], "head_chars": 0})
-    row = matcher.transform([prepare(text, 600)]).toarray()[0]
-    return {name for i, name in enumerate(lexicon) if row[2 * i + 1]}
+    matcher = _CueMatcher({"cues": [[name, patterns] for name, patterns in cues.items()], "head_chars": 0})
+    row = matcher.transform([prepare(text, 1500)]).toarray()[0]
+    return {name for i, name in enumerate(cues) if row[2 * i + 1]}
+
+
+def lexicon_concepts(text: str) -> set[str]:
+    return fired_concepts(json.loads(LEXICON.read_text(encoding="utf-8")), text)
 
 
 @pytest.mark.parametrize(("text", "concepts"), [
@@ -148,11 +151,8 @@ def test_linear_model_is_deterministic_and_round_trips_without_pickles(tmp_path)
 
 def refusal_cues(text: str) -> set[str]:
     from alignlab.eval.judges.cues import CUES
-    from alignlab.eval.judges.linear import _CueMatcher, prepare
 
-    matcher = _CueMatcher({"cues": [[name, patterns] for name, patterns in CUES.items()], "head_chars": 0})
-    row = matcher.transform([prepare(text, 1500)]).toarray()[0]
-    return {name for i, name in enumerate(CUES) if row[2 * i + 1]}
+    return fired_concepts(CUES, text)
 
 
 @pytest.mark.parametrize(("text", "cue", "fires"), [
