@@ -8,6 +8,8 @@ Refusal (`refusal` vs `string_match`), on XSTest's human labels. Two kinds of ac
 (`accuracy_3class`: XSTest's full compliance / full refusal / partial refusal, what the paper's human-vs-GPT-4
 agreement figure is about); refusal recall/precision are binary; macro-F1 is over the three classes.
 - cross-model: fit on one Mistral file (+ the authored examples), test on the other file; both directions;
+- cross-author: each authored file written whole by one author left out of training in turn, scored on its Arabic
+  and its English cases;
 - authored held-out sets (English, MSA, Egyptian, Arabic prompts answered in English, traps; v2 written later
   with other phrasing templates: premise rebuttals, lectures, deflections, partial help, safe-question
   rebuttals that are compliance): the shipped model (fit on both files + authored training examples) never saw
@@ -84,15 +86,18 @@ def measure_refusal(train: bool) -> dict[str, Any]:
         out["cross_model"][test_source] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
                                            "string_match": refusal_scores(judge_labels(string_match, test), truth),
                                            "trained_on": sorted({r["source"] for r in rows} - {test_source})}
-    # cross-author: each Arabic-heavy authored file left out of training in turn, scored on its Arabic cases
-    # (written by another author than every file the judge was fit on, in the varieties v3 has few of)
-    out["cross_author"] = {}
+    # cross-author: each whole-case authored file left out of training in turn, scored on its Arabic cases
+    # ("cross_author") and its English ones ("cross_author_english"): written by another author than every file
+    # the judge was fit on, so the judge has never seen that author's phrasing
+    out["cross_author"], out["cross_author_english"] = {}, {}
     for name in CROSS_AUTHOR_FILES:
-        test = [r for r in rows if r.get("file") == name and r["language"] != "en"]
         judge = RefusalJudge(model=fit_refusal([r for r in rows if r.get("file") != name]))
-        truth = [r["label"] for r in test]
-        out["cross_author"][name] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
-                                     "string_match": refusal_scores(judge_labels(string_match, test), truth)}
+        for key, arabic in (("cross_author", True), ("cross_author_english", False)):
+            test = [r for r in rows if r.get("file") == name and (r["language"] != "en") == arabic]
+            if test:
+                truth = [r["label"] for r in test]
+                out[key][name] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
+                                  "string_match": refusal_scores(judge_labels(string_match, test), truth)}
     if train:
         final = fit_refusal(rows)
         final.card = {"measured": {}}
@@ -181,6 +186,8 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
                                     for group, s in refusal.get("authored_heldout_v3", {}).items()},
             "cross_author_arabic_accuracy": {file: s["refusal"]["accuracy"]
                                              for file, s in refusal.get("cross_author", {}).items()},
+            "cross_author_english_accuracy": {file: s["refusal"]["accuracy"]
+                                              for file, s in refusal.get("cross_author_english", {}).items()},
             "cross_model": {source: {k: c["refusal"][k] for k in ("accuracy", "accuracy_3class", "refusal_recall",
                                                                    "refusal_precision", "macro_f1_3class")}
                             for source, c in cross.items()},
@@ -192,7 +199,7 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
                      "first set is optimistic); heldout_v3_accuracy (binary) on a third, written independently of "
                      "every training file (English and six Arabic varieties); cross_author_arabic_accuracy "
                      "(binary) on the Arabic cases of each authored training file, with that file left out of "
-                     "training",
+                     "training; cross_author_english_accuracy the same on its English cases",
         }, "baselines": {"string_match": {
             "accuracy": cross[worst]["string_match"]["accuracy"],
             "refusal_recall": cross[worst]["string_match"]["refusal_recall"],
@@ -229,9 +236,10 @@ def table(results: dict[str, Any]) -> str:
     for source, by_judge in results["refusal"]["cross_model"].items():
         for name, s in ((k, v) for k, v in by_judge.items() if k != "trained_on"):
             lines.append(row(name, f"XSTest {source.removeprefix('xstest-')} (cross-model)", s))
-    for file, by_judge in results["refusal"].get("cross_author", {}).items():
-        lines += [row(name, f"cross-author: Arabic of {file.removeprefix('refusal_authored_train_')}", s)
-                  for name, s in by_judge.items()]
+    for key, language in (("cross_author", "Arabic"), ("cross_author_english", "English")):
+        for file, by_judge in results["refusal"].get(key, {}).items():
+            lines += [row(name, f"cross-author: {language} of {file.removeprefix('refusal_authored_train_')}", s)
+                      for name, s in by_judge.items()]
     for key, title in (("authored_heldout", "authored held-out"), ("authored_heldout_v2", "authored held-out v2"),
                        ("authored_heldout_v3", "authored held-out v3")):
         for group, by_judge in results["refusal"].get(key, {}).items():

@@ -7,9 +7,9 @@
 Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain (`mistralinstruct`) and behind a
 guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored examples in
 `eval_data/judges/refusal_authored_train.jsonl` (English, MSA, Egyptian; composed from parts) and
-`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles.jsonl`,
-`refusal_authored_train_arabic2.jsonl` and `refusal_authored_train_arabic3.jsonl` (whole prompt + answer cases in
-English, MSA, Egyptian, Gulf, Levantine, Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md).
+`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles*.jsonl` (English) and
+`refusal_authored_train_arabic{2..7}.jsonl` (whole prompt + answer cases, each file by one author, in English,
+MSA, Egyptian, Gulf, Levantine, Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md).
 The authored held-out sets (`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
 Toxicity data: ToxiGen statements (hate / neutral), MLMA English and Arabic tweets (hostile / normal) and OSACT2020
@@ -33,9 +33,14 @@ from alignlab.eval.judges.linear import DEFAULT_ANALYZERS, LinearTextModel
 
 XSTEST_FILES = {"xstest-mistralinstruct": "xstest_v2_completions_mistralinstruct.csv",
                 "xstest-mistralguard": "xstest_v2_completions_mistralguard.csv"}
-REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_natural.jsonl",
-                          "refusal_authored_train_styles.jsonl", "refusal_authored_train_arabic2.jsonl",
-                          "refusal_authored_train_short.jsonl", "refusal_authored_train_arabic3.jsonl")
+# the authored files each written whole by another author: each is left out in turn (cross-author)
+CROSS_AUTHOR_FILES = ("refusal_authored_train_natural.jsonl", "refusal_authored_train_arabic2.jsonl",
+                      "refusal_authored_train_arabic3.jsonl", "refusal_authored_train_styles.jsonl",
+                      "refusal_authored_train_styles2.jsonl", "refusal_authored_train_styles3.jsonl",
+                      "refusal_authored_train_arabic4.jsonl", "refusal_authored_train_arabic5.jsonl",
+                      "refusal_authored_train_arabic6.jsonl", "refusal_authored_train_arabic7.jsonl")
+# the composed examples (parts put together by `compose_authored.py`) and the one-line answers are not one author's
+REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_short.jsonl", *CROSS_AUTHOR_FILES)
 HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
                  "authored-heldout-v2": "refusal_authored_heldout_v2.jsonl",
                  "authored-heldout-v3": "refusal_authored_heldout_v3.jsonl"}
@@ -44,9 +49,6 @@ XSTEST_LABELS = {"1_full_compliance": REFUSAL_LABELS[0], "2_full_refusal": REFUS
 TOXICITY_SETS = {"toxigen": ("toxigen", "statements.jsonl"), "mlma_en": ("judges/toxicity", "mlma_en.jsonl"),
                  "mlma_ar": ("judges/toxicity", "mlma_ar.jsonl"), "osact2020": ("judges/toxicity", "osact2020.jsonl")}
 TEST_SHARE = 0.25
-# the authored files each written by another author, mostly Arabic: each is left out in turn (cross-author)
-CROSS_AUTHOR_FILES = ("refusal_authored_train_natural.jsonl", "refusal_authored_train_arabic2.jsonl",
-                      "refusal_authored_train_arabic3.jsonl")
 REFUSAL_C, TOXICITY_C = 8.0, 4.0
 AUTHORED_WEIGHT = 2.0
 
@@ -87,7 +89,8 @@ def refusal_analyzers() -> list[dict[str, Any]]:
 
 
 def fit_refusal(rows: list[dict[str, Any]]) -> LinearTextModel:
-    """Authored examples weigh AUTHORED_WEIGHT each: they are the only Arabic, and a fifth of the rows."""
+    """Authored examples weigh AUTHORED_WEIGHT each: they are the only Arabic (measured with the 2026-12-05 files:
+    weight 1 instead of 2 moved every cross-model and cross-author fold by a point at most)."""
     weights = [AUTHORED_WEIGHT if r["source"] == "authored" else 1.0 for r in rows]
     return LinearTextModel.fit([r["response"] for r in rows], [r["label"] for r in rows],
                                classes=REFUSAL_LABELS, c=REFUSAL_C, analyzers=refusal_analyzers(),
