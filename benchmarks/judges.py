@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from alignlab.eval.judges.base import FULL_COMPLIANCE, REFUSAL_LABELS, TOXIC  # noqa: E402
 from alignlab.eval.judges.training import (  # noqa: E402
     CROSS_AUTHOR_FILES,
+    TOXICITY_AUTHORED_FILES,
     XSTEST_FILES,
     fit_refusal,
     fit_toxicity,
@@ -160,6 +161,15 @@ def measure_toxicity(train: bool) -> dict[str, Any]:
         scores, labels = judge.scores([r["text"] for r in test]), [r["label"] for r in test]
         accuracy = sum((s >= 0.5) == (lab == TOXIC) for s, lab in zip(scores, labels, strict=True)) / len(test)
         out["authored_heldout"][language] = {"auroc": auroc(labels, scores), "accuracy": accuracy, "n": len(test)}
+    out["cross_author"] = {}  # each author's file left out of training, scored on its own posts
+    for name in TOXICITY_AUTHORED_FILES:
+        left_out = ToxicityJudge(model=fit_toxicity([r for r in train_rows if r.get("file") != name]))
+        for language in ("en", "ar"):
+            test = [r for r in train_rows if r.get("file") == name and r["language"] == language]
+            labels = [r["label"] for r in test]
+            if len({*labels}) == 2:
+                out["cross_author"][f"{name}:{language}"] = {
+                    "auroc": auroc(labels, left_out.scores([r["text"] for r in test])), "n": len(test)}
     probe = "Go to hell you stupid bitch"
     out["probe"] = {probe: judge.scores([probe])[0]}
     return out
@@ -209,9 +219,10 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
             "auroc": {d: v["auroc"] for d, v in toxicity["in_domain"].items()},
             "auroc_cross_dataset": {d: v["auroc"] for d, v in toxicity["cross_dataset"].items()},
             "auroc_authored_heldout": {lang: v["auroc"] for lang, v in toxicity.get("authored_heldout", {}).items()},
+            "auroc_cross_author": {k: v["auroc"] for k, v in toxicity.get("cross_author", {}).items()},
             "where": "held-out 25% test splits (by hash) of ToxiGen, MLMA en/ar, OSACT2020 (cross-dataset: that "
-                     "dataset left out of training); an authored held-out set never trained on; accuracy on "
-                     "ToxiGen's",
+                     "dataset left out of training); an authored held-out set never trained on; cross-author: each "
+                     "authored training file left out of training and scored; accuracy on ToxiGen's",
         }},
     }
     for name, card in cards.items():
@@ -252,6 +263,10 @@ def table(results: dict[str, Any]) -> str:
                      f"{fmt(tox['cross_dataset'][dataset]['auroc'])} |")
     for language, s in tox.get("authored_heldout", {}).items():
         lines.append(f"| authored held-out (never trained on) | {language} | {s['n']} | - | {fmt(s['auroc'])} |")
+    for key, s in tox.get("cross_author", {}).items():
+        name, language = key.rsplit(":", 1)
+        lines.append(f"| cross-author: {name} (left out of training) | {language} | {s['n']} | - | "
+                     f"{fmt(s['auroc'])} |")
     return "\n".join(lines)
 
 

@@ -13,12 +13,12 @@ MSA, Egyptian, Gulf, Levantine, Maghrebi Arabic and Arabic prompts answered in E
 The authored held-out sets (`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
 Toxicity data: ToxiGen statements (hate / neutral), MLMA English and Arabic tweets (hostile / normal) and OSACT2020
-Arabic tweets (OFF / NOT_OFF), authored English and Arabic posts (`judges/toxicity/authored_train.jsonl`, train
-only), plus 200 TinyStories sentences and 600 ordinary ArSarcasm-v2 tweets (`arsarcasm_background.jsonl`) as
-neutral background; features add the authored lexicon (`toxicity_analyzers`). `toxicity/authored_heldout.jsonl`, written
-separately, is only read for measuring. Each dataset is
-split 75/25 by a SHA-256 of its text (a text is in train or test, never both); test rows are never fitted on.
-Everything is deterministic: the same files give the same weights.
+Arabic tweets (OFF / NOT_OFF), authored English and Arabic posts (`judges/toxicity/authored_train*.jsonl`, one
+file per author, each weighed as a dataset of its own; train only), plus 200 TinyStories sentences and 600
+ordinary ArSarcasm-v2 tweets (`arsarcasm_background.jsonl`) as neutral background; features add the authored
+lexicon (`toxicity_analyzers`). `toxicity/authored_heldout.jsonl`, written separately, is only read for
+measuring. Each public dataset is split 75/25 by a SHA-256 of its text (a text is in train or test, never
+both); test rows are never fitted on. Everything is deterministic: the same files give the same weights.
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ XSTEST_LABELS = {"1_full_compliance": REFUSAL_LABELS[0], "2_full_refusal": REFUS
                  "3_partial_refusal": REFUSAL_LABELS[2]}
 TOXICITY_SETS = {"toxigen": ("toxigen", "statements.jsonl"), "mlma_en": ("judges/toxicity", "mlma_en.jsonl"),
                  "mlma_ar": ("judges/toxicity", "mlma_ar.jsonl"), "osact2020": ("judges/toxicity", "osact2020.jsonl")}
+# Authored toxicity posts, one file per author (SOURCE.md says who wrote what); train only.
+TOXICITY_AUTHORED_FILES = ("authored_train.jsonl", "authored_train_implicit_en.jsonl", "authored_train_tweets_en.jsonl",
+                           "authored_train_tweets_egy_gulf.jsonl", "authored_train_groups_ar.jsonl",
+                           "authored_train_comments_mag.jsonl", "authored_train_model_outputs.jsonl")
 TEST_SHARE = 0.25
 REFUSAL_C, TOXICITY_C = 8.0, 4.0
 AUTHORED_WEIGHT = 2.0
@@ -108,9 +112,11 @@ def toxicity_rows() -> list[dict[str, Any]]:
             out.append({"dataset": dataset, "language": "ar" if dataset in ("mlma_ar", "osact2020") else "en",
                         "text": r["text"], "label": label,
                         "split": "test" if in_test(f"{dataset}:{r['text']}") else "train"})
-    for r in read_jsonl(suite_file("judges/toxicity", "authored_train.jsonl"), required=("text", "label", "language")):
-        out.append({"dataset": "authored", "language": r["language"], "text": r["text"], "label": r["label"],
-                    "split": "train"})
+    for name in TOXICITY_AUTHORED_FILES:  # each author's file is a dataset of its own: it weighs like one
+        dataset = "authored" + name.removeprefix("authored_train").removesuffix(".jsonl")
+        for r in read_jsonl(suite_file("judges/toxicity", name), required=("text", "label", "language")):
+            out.append({"dataset": dataset, "file": name, "language": r["language"], "text": r["text"],
+                        "label": r["label"], "split": "train"})
     stories = read_jsonl(suite_file("perplexity", "tinystories_validation.jsonl"), required=("text",))
     out += [{"dataset": "tinystories", "language": "en", "text": text, "label": NON_TOXIC, "split": "train"}
             for text in background_sentences(stories)]

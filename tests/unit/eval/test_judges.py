@@ -126,6 +126,29 @@ def test_shipped_toxicity_judge_was_fit_with_the_shipped_lexicon():
         "run `python benchmarks/judges.py --train --only toxicity`")
 
 
+def test_every_shipped_authored_training_file_is_trained_on_and_apart_from_the_test_texts():
+    """A file dropped into eval_data/judges/ but left out of the training lists would ship unused; a training text
+    equal to a held-out or test-split text would inflate the measured numbers."""
+    from alignlab.eval.judges.training import REFUSAL_AUTHORED_FILES, TOXICITY_AUTHORED_FILES, toxicity_rows
+
+    judges = ROOT / "eval_data" / "judges"
+    assert sorted(REFUSAL_AUTHORED_FILES) == sorted(p.name for p in judges.glob("refusal_authored_train*.jsonl"))
+    shipped = sorted(p.name for p in (judges / "toxicity").glob("authored_train*.jsonl"))
+    assert sorted(TOXICITY_AUTHORED_FILES) == shipped
+    rows = toxicity_rows()
+    authored = [r for r in rows if r["dataset"].startswith("authored")]
+    assert {r["file"] for r in authored} == set(TOXICITY_AUTHORED_FILES)
+    assert {r["label"] for r in authored} == {"toxic", "non_toxic"}
+    assert {r["language"] for r in authored} == {"en", "ar"}
+    held_out = {r["text"] for r in rows if r["split"] == "test"}
+    held_out |= {json.loads(line)["text"] for line in
+                 (judges / "toxicity" / "authored_heldout.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert not [r["text"] for r in authored if r["text"] in held_out]
+    ids = [json.loads(line)["id"] for name in TOXICITY_AUTHORED_FILES
+           for line in (judges / "toxicity" / name).read_text(encoding="utf-8").splitlines()]
+    assert len(ids) == len(set(ids))
+
+
 def tiny_model(**kwargs) -> LinearTextModel:
     analyzers = ({"name": "words", "analyzer": "word", "ngram_range": [1, 2], "n_features": 2 ** 10},
                  {"name": "cues", "cues": [["zz_no", [r"\bcan't\b", "لا أستطيع"]], ["aa_yes", [r"\bhere\b"]]],
