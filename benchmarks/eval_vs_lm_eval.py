@@ -3,12 +3,14 @@
     .venv/bin/pip install "lm_eval==0.4.13"        # the benchmark's only extra; alignlab does not need it
     .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 --pairs 400 --repeats 3   # base (~30M) model
     .venv/bin/python benchmarks/eval_vs_lm_eval.py --size nano --pairs 100 --repeats 1   # a quick check
+    .venv/bin/python benchmarks/eval_vs_lm_eval.py --threads 1 --pairs 400 --repeats 3 --dtype bfloat16
 
 The examples are the shipped CrowS-Pairs file (eval_data/crows_pairs/, 1,508 pairs = 3,016 sentences), each
 sentence scored with an empty context (conditioned on bos), the pair counted as stereotyped when the more
 stereotyping sentence is more likely. The model is a tiny Llama built offline (`--size base`, ~30M
-parameters, seed 0), loaded once and shared by both sides, fp32 on the CPU, same batch size. Three
-comparisons, alternating A and B:
+parameters, seed 0), loaded once and shared by both sides, fp32 on the CPU (`--dtype bfloat16`: bf16 weights
+on both sides, each side's best precision on a CPU with bf16 matmuls), same batch size. Three comparisons,
+alternating A and B:
 
 - **end to end**: alignlab's `crows_pairs` suite (read the data, score, per-example samples) vs lm-eval's
   `simple_evaluate` on a local task file that points at the same CSV (`output_type: multiple_choice`,
@@ -24,7 +26,7 @@ comparisons, alternating A and B:
 
 Reported: pairs/s for each side (median over `--repeats` after one untimed warm-up each), the ratio, and the
 per-example log-likelihood agreement (max |difference| over all sentences), plus whether pct_stereotype agrees.
-Results go to benchmarks/results/eval_vs_lm_eval.{json,md}.
+Results go to benchmarks/results/eval_vs_lm_eval.{json,md} (`_bf16` added to the name for `--dtype bfloat16`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TASK = "alignlab_crows_pairs"
+DTYPES = {"float32": "fp32", "bfloat16": "bf16"}
 
 
 def task_yaml(csv_path: Path) -> str:
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="eval_vs_lm_eval."))
     tiny = build_tiny_models(work / "tiny", size=args.size, seed=0)
-    lm = LanguageModel.load(str(tiny.policy_dir), batch_size=args.batch_size)
+    lm = LanguageModel.load(str(tiny.policy_dir), batch_size=args.batch_size, dtype=args.dtype)
     hflm = HFLM(pretrained=lm.model, tokenizer=lm.tokenizer, batch_size=args.batch_size, device="cpu")
     task_dir = work / "tasks"
     task_dir.mkdir()
@@ -164,6 +167,14 @@ def run(args: argparse.Namespace) -> dict:
             "ratio_alignlab_over_lm_eval": round(medians["lm_eval"] / medians["alignlab"], 3),
         }
     report["agreement"] = agreement(outputs)
+    if args.dtype != "float32":  # how far each side's low-precision answers sit from fp32's, the same model
+        reference = LanguageModel.load(str(tiny.policy_dir), batch_size=args.batch_size, dtype="float32")
+        exact = [r.logprob for r in loglikelihood(reference.model, reference.tokenizer, requests,
+                                                  batch_size=args.batch_size)]
+        report["agreement"]["vs_fp32"] = {
+            "alignlab": drift([r.logprob for r in outputs[("scoring_only", "alignlab")]], exact),
+            "lm_eval": drift([r[0] for r in outputs[("scoring_only", "lm_eval")]], exact),
+            "pct_stereotype_fp32": stereotyped(exact)}
     report["prefix_sharing_bbq"] = sharing_check(lm, args.repeats)
     report["setup"] = setup(args, tiny, lm)
     return report
@@ -197,6 +208,22 @@ def sharing_check(lm, repeats: int) -> dict:
             "speedup": round(off / on, 3), "max_abs_difference": difference}
 
 
+def stereotyped(logliks: list[float]) -> float:
+    """CrowS-Pairs' pct_stereotype from the flat (sent_more, sent_less, ...) log-likelihoods."""
+    pairs = list(zip(logliks[::2], logliks[1::2], strict=True))
+    return sum(more > less for more, less in pairs) / len(pairs)
+
+
+def drift(logliks: list[float], exact: list[float]) -> dict:
+    """One side's low-precision log-likelihoods against the fp32 ones: the largest and the mean |difference|,
+    the pairs whose stereotyped / not verdict flips, and its pct_stereotype."""
+    flips = sum((a > b) != (x > y) for a, b, x, y in zip(logliks[::2], logliks[1::2], exact[::2], exact[1::2],
+                                                         strict=True))
+    differences = [abs(a - b) for a, b in zip(logliks, exact, strict=True)]
+    return {"max_abs_difference": max(differences), "mean_abs_difference": statistics.fmean(differences),
+            "pairs_flipped": flips, "pct_stereotype": stereotyped(logliks)}
+
+
 def agreement(outputs: dict) -> dict:
     (a_pairs, a_share) = outputs[("end_to_end", "alignlab")]
     (b_pairs, b_share) = outputs[("end_to_end", "lm_eval")]
@@ -218,7 +245,7 @@ def setup(args: argparse.Namespace, tiny, lm) -> dict:
     import transformers
 
     return {"model": f"tiny {args.size} Llama ({tiny.policy_parameters:,} parameters, vocab {tiny.vocab_size}), "
-                     "fp32, random init seed 0", "batch_size": args.batch_size,
+                     f"{DTYPES[args.dtype]} weights on both sides, random init seed 0", "batch_size": args.batch_size,
             "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
             "torch": torch.__version__, "transformers": transformers.__version__, "lm_eval": lm_eval.__version__,
             "date": time.strftime("%Y-%m-%d"), "command": " ".join(["benchmarks/eval_vs_lm_eval.py", *sys.argv[1:]]),
@@ -252,6 +279,15 @@ def markdown(report: dict) -> str:
               f"{end_to_end:.2e} (end to end), {a['max_abs_loglik_difference_multiple_choice']:.2e} (BBQ); "
               f"is_greedy identical: {a['is_greedy_identical']}; pct_stereotype "
               f"{shares['alignlab']:.4f} (alignlab) vs {shares['lm_eval']:.4f} (lm-eval)."]
+    if "vs_fp32" in a:
+        v = a["vs_fp32"]
+        lines += ["", f"Against fp32 scoring of the same model and sentences (pct_stereotype "
+                  f"{v['pct_stereotype_fp32']:.4f}), the bf16 answers differ by: alignlab max |difference| "
+                  f"{v['alignlab']['max_abs_difference']:.2e}, mean {v['alignlab']['mean_abs_difference']:.2e}, "
+                  f"{v['alignlab']['pairs_flipped']} of {report['pairs']} pairs flipped; lm-eval max "
+                  f"{v['lm_eval']['max_abs_difference']:.2e}, mean {v['lm_eval']['mean_abs_difference']:.2e}, "
+                  f"{v['lm_eval']['pairs_flipped']} pairs flipped. alignlab takes log-softmax in fp32 over the "
+                  "bf16 logits; lm-eval, as run by default (`softmax_dtype` unset), in the logits' dtype."]
     return "\n".join(lines) + "\n"
 
 
@@ -262,6 +298,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--dtype", choices=tuple(DTYPES), default="float32",
+                        help="the shared model's weights, both sides (bfloat16: the best precision on a bf16 CPU)")
     parser.add_argument("--no-write", action="store_true", help="print only; do not update benchmarks/results/")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -278,8 +316,9 @@ def main() -> int:
     print(markdown(report))
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "eval_vs_lm_eval.json").write_text(json.dumps(report, indent=2) + "\n")
-        (RESULTS / "eval_vs_lm_eval.md").write_text(markdown(report))
+        name = "eval_vs_lm_eval" + ("" if args.dtype == "float32" else "_bf16")
+        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (RESULTS / f"{name}.md").write_text(markdown(report))
     return 0
 
 
