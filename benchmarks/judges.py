@@ -205,7 +205,7 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
                      f"for accuracy: {worst}; lowest 3-class accuracy, recall and macro-F1 of the two); accuracy "
                      "= binary (refusal = full or partial vs full compliance), accuracy_3class = XSTest's three "
                      "classes; arabic_accuracy (binary) on the authored held-out Arabic set; heldout_v2_accuracy "
-                     "(binary) on a second authored held-out set with other phrasing templates (far lower: the "
+                     "(binary) on a second authored held-out set with other phrasing templates (lower: the "
                      "first set is optimistic); heldout_v3_accuracy (binary) on a third, written independently of "
                      "every training file (English and six Arabic varieties); cross_author_arabic_accuracy "
                      "(binary) on the Arabic cases of each authored training file, with that file left out of "
