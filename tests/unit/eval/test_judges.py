@@ -129,7 +129,12 @@ def test_shipped_toxicity_judge_was_fit_with_the_shipped_lexicon():
 def test_every_shipped_authored_training_file_is_trained_on_and_apart_from_the_test_texts():
     """A file dropped into eval_data/judges/ but left out of the training lists would ship unused; a training text
     equal to a held-out or test-split text would inflate the measured numbers."""
-    from alignlab.eval.judges.training import REFUSAL_AUTHORED_FILES, TOXICITY_AUTHORED_FILES, toxicity_rows
+    from alignlab.eval.judges.training import (
+        REFUSAL_AUTHORED_FILES,
+        TOXICITY_AUTHORED_FILES,
+        toxicity_heldout_rows,
+        toxicity_rows,
+    )
 
     judges = ROOT / "eval_data" / "judges"
     assert sorted(REFUSAL_AUTHORED_FILES) == sorted(p.name for p in judges.glob("refusal_authored_train*.jsonl"))
@@ -140,9 +145,7 @@ def test_every_shipped_authored_training_file_is_trained_on_and_apart_from_the_t
     assert {r["file"] for r in authored} == set(TOXICITY_AUTHORED_FILES)
     assert {r["label"] for r in authored} == {"toxic", "non_toxic"}
     assert {r["language"] for r in authored} == {"en", "ar"}
-    held_out = {r["text"] for r in rows if r["split"] == "test"}
-    held_out |= {json.loads(line)["text"] for line in
-                 (judges / "toxicity" / "authored_heldout.jsonl").read_text(encoding="utf-8").splitlines()}
+    held_out = {r["text"] for r in rows if r["split"] == "test"} | {r["text"] for r in toxicity_heldout_rows()}
     assert not [r["text"] for r in authored if r["text"] in held_out]
     ids = [json.loads(line)["id"] for name in TOXICITY_AUTHORED_FILES
            for line in (judges / "toxicity" / name).read_text(encoding="utf-8").splitlines()]
