@@ -8,7 +8,7 @@ Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain 
 guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored examples in
 `eval_data/judges/refusal_authored_train.jsonl` (English, MSA, Egyptian; composed from parts) and
 `refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles*.jsonl` (English) and
-`refusal_authored_train_arabic{2..10}.jsonl` (whole prompt + answer cases, each file by one author, in English,
+`refusal_authored_train_arabic{2..12}.jsonl` (whole prompt + answer cases, each file by one author, in English,
 MSA, Egyptian, Gulf, Levantine, Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md).
 The authored held-out sets (`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
@@ -40,7 +40,8 @@ CROSS_AUTHOR_FILES = ("refusal_authored_train_natural.jsonl", "refusal_authored_
                       "refusal_authored_train_arabic4.jsonl", "refusal_authored_train_arabic5.jsonl",
                       "refusal_authored_train_arabic6.jsonl", "refusal_authored_train_arabic7.jsonl",
                       "refusal_authored_train_arabic8.jsonl", "refusal_authored_train_arabic9.jsonl",
-                      "refusal_authored_train_arabic10.jsonl")
+                      "refusal_authored_train_arabic10.jsonl", "refusal_authored_train_arabic11.jsonl",
+                      "refusal_authored_train_arabic12.jsonl")
 # the composed examples (parts put together by `compose_authored.py`) and the one-line answers are not one author's
 REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_short.jsonl", *CROSS_AUTHOR_FILES)
 HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
