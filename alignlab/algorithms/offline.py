@@ -68,8 +68,11 @@ def train_offline(config: Any, method: OfflineMethod, *, force: bool = False, ec
     sequences = method.sequences(columns)
     plan = ReferencePlan({})
     if sequences:
+        from alignlab.backends.train.hf import training_precision
+
         plan = plan_reference(config, method.name, policy, load_reference(config, tokenizer), tokenizer,
-                              method.encoding(encoder), sequences)
+                              method.encoding(encoder), sequences,
+                              bf16=training_precision(policy, config.train).name == "bf16")
     run = open_training_run(config, force)  # everything a user can get wrong has been checked by now
     plan = fill_reference(plan, config, tokenizer, sequences, echo)
 
@@ -134,13 +137,19 @@ class ReferencePlan:
     cache_hit: bool = False
     key: Any = None
     compute_with: Any = None  # the model that computes a missing cache
+    bf16: bool = False  # compute it under bf16 autocast: the precision the trainer runs the policy at
 
 
 def plan_reference(config: Any, kind: str, policy: Any, separate: Any, tokenizer: Any, encoding: str,
-                   sequences: Sequences) -> ReferencePlan:
+                   sequences: Sequences, *, bf16: bool = False) -> ReferencePlan:
     """Before the run directory exists: the cached log-probs (a file made for another key is an error), or,
     with `reference.cache` off, the model TRL runs beside the policy: `separate`, else a copy of the initial
-    policy for full fine-tuning, else none for LoRA (the adapter-disabled base is the reference)."""
+    policy for full fine-tuning, else none for LoRA (the adapter-disabled base is the reference).
+
+    `bf16`: the trainer runs the policy under bf16 autocast, so the reference pass does too, as TRL's inline
+    reference forward does under its autocast (at the first step the policy's log-probs then equal the cached
+    ones exactly, and the pass runs at bf16 speed). A bf16 cache has its own key (`encoding` says so): fp32
+    and bf16 runs never read each other's values."""
     import copy
 
     from alignlab.backends.train.refcache import (
@@ -161,12 +170,13 @@ def plan_reference(config: Any, kind: str, policy: Any, separate: Any, tokenizer
     tokens = {f"{split}/{column}/{part}": ids for split, cols in sequences.items()
               for column, pair in cols.items() for part, ids in zip(("prompt", "completion"), pair, strict=True)}
     key = CacheKey(kind, model_hash(reference), tokenizer_hash(tokenizer), token_hash(tokens),
-                   config.data.max_length, encoding)
+                   config.data.max_length, f"{encoding}; reference pass in bf16 autocast" if bf16 else encoding)
     path = config.reference.cache_file or cache_path(
         reference_cache_dir(config.reference, config.data.path, config.run.output_dir),
         Path(config.data.path.split("?")[0]).stem, key)
     stored = load_cache(path, key)
-    plan = ReferencePlan({}, cache_path=Path(path), cache_hit=stored is not None, key=key, compute_with=reference)
+    plan = ReferencePlan({}, cache_path=Path(path), cache_hit=stored is not None, key=key, compute_with=reference,
+                         bf16=bf16)
     if stored is not None:
         plan.columns = _columns(stored)
     return plan
@@ -191,6 +201,8 @@ def fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: 
 
 def _fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences: Sequences,
                     echo: Echo) -> ReferencePlan:
+    import torch
+
     from alignlab.backends.train.preference import reference_column_logps
     from alignlab.backends.train.refcache import save_cache
 
@@ -200,12 +212,15 @@ def _fill_reference(plan: ReferencePlan, config: Any, tokenizer: Any, sequences:
         plan.compute_with = None
         return plan
     total = sum(len(pair[0]) for cols in sequences.values() for pair in cols.values())
-    echo(f"computing reference log-probs ({total} sequences) -> {plan.cache_path}")
+    echo(f"computing reference log-probs ({total} sequences{', bf16 autocast' if plan.bf16 else ''}) -> "
+         f"{plan.cache_path}")
     batch_size = config.reference.batch_size or 2 * config.train.batch_size
+    device = next(plan.compute_with.parameters()).device
     # Columns that share their prompts (chosen/rejected, completion/KL completion) run with the prompt once.
-    stored = {f"{split}/{column}": logps for split, cols in sequences.items()
-              for column, logps in reference_column_logps(plan.compute_with, cols, batch_size=batch_size,
-                                                          pad_id=tokenizer.pad_token_id).items()}
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=plan.bf16):
+        stored = {f"{split}/{column}": logps for split, cols in sequences.items()
+                  for column, logps in reference_column_logps(plan.compute_with, cols, batch_size=batch_size,
+                                                              pad_id=tokenizer.pad_token_id).items()}
     save_cache(plan.cache_path, plan.key, stored)
     plan.columns, plan.compute_with = _columns(stored), None  # no reference model stays in memory
     return plan

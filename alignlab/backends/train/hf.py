@@ -85,8 +85,10 @@ def trainer_arguments(config_cls: type, *, run: Run, train: Any, seed: int, max_
     return config_cls(**kwargs)
 
 
-def _precision(model: Any, train: Any, run: Run) -> dict[str, Any]:
-    """bf16 autocast or fp32 for this model here, recorded with its reason in env.json; `train.bf16` wins."""
+def training_precision(model: Any, train: Any) -> Any:
+    """The `Precision` a trainer built by `trainer_arguments(model=model)` runs `model` at: `train.bf16` when set,
+    fp32 for DeepSpeed on the CPU, else `choose_precision` by the model's size and the device. Whatever runs the
+    same model before the trainer exists (the cold reference pass) runs at it too."""
     import torch
 
     from alignlab.launch.topology import current
@@ -95,13 +97,17 @@ def _precision(model: Any, train: Any, run: Run) -> dict[str, Any]:
 
     asked = getattr(train, "bf16", None)
     if asked is not None:
-        choice = Precision("bf16" if asked else "fp32", "train.bf16")
-    elif not torch.cuda.is_available() and current().distributed == "deepspeed":
-        choice = Precision("fp32", "DeepSpeed on the CPU")  # its CPU accelerator: no mixed precision asked of it
-    else:
-        choice = choose_precision(count_parameters(model), "cuda" if torch.cuda.is_available() else "cpu")
+        return Precision("bf16" if asked else "fp32", "train.bf16")
+    if not torch.cuda.is_available() and current().distributed == "deepspeed":
+        return Precision("fp32", "DeepSpeed on the CPU")  # its CPU accelerator: no mixed precision asked of it
+    return choose_precision(count_parameters(model), "cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _precision(model: Any, train: Any, run: Run) -> dict[str, Any]:
+    """bf16 autocast or fp32 for this model here, recorded with its reason in env.json; `train.bf16` wins."""
+    choice = training_precision(model, train)
     run.record_environment(precision=choice.as_dict())
-    return {} if asked is not None else {"bf16": choice.name == "bf16"}
+    return {} if getattr(train, "bf16", None) is not None else {"bf16": choice.name == "bf16"}
 
 
 def _checkpointing_field(config_cls: type) -> str:

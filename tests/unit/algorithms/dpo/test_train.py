@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -53,6 +54,22 @@ def test_cached_and_live_reference_train_the_same(tmp_path, policy):
                                 train={"max_steps": 4, "save_steps": 4}), echo=lambda _: None)
     assert live.summary()["reference"]["cache"] is None
     assert live.summary()["eval"]["loss"] == pytest.approx(cached.summary()["eval"]["loss"], abs=1e-4)
+
+
+def test_in_bf16_the_reference_pass_runs_at_the_trainers_precision(tmp_path, policy):
+    """Under bf16 autocast the cold reference pass runs under it too, as TRL's inline reference does: at the first
+    step, before any update, the policy's log-probs equal the cached ones (rewards exactly 0, loss log 2; an fp32
+    reference pass left a margin of about 1e-3 here). The bf16 cache is a file of its own: an fp32 run misses it."""
+    one_step = {"max_steps": 1, "logging_steps": 1, "save_steps": 1}
+    runs = {}
+    for name, bf16 in (("bf16", True), ("fp32", False)):
+        runs[name] = train_dpo(dpo_config(tmp_path, policy, run={"name": name}, train={"bf16": bf16, **one_step}),
+                               echo=lambda _: None)
+        first = next(m for m in _metrics(runs[name]) if "loss" in m)
+        assert (first["rewards/chosen"], first["rewards/rejected"]) == (0.0, 0.0), name
+        assert first["loss"] == pytest.approx(math.log(2), abs=1e-6), name
+        assert runs[name].summary()["reference"]["cache_hit"] is False, name
+    assert runs["bf16"].summary()["reference"]["cache"] != runs["fp32"].summary()["reference"]["cache"]
 
 
 def test_lora_trains_an_adapter_against_the_adapter_disabled_base(tmp_path, policy):
