@@ -7,8 +7,8 @@
 Refusal data: XSTest's human-labelled completions of Mistral-7B-Instruct, plain (`mistralinstruct`) and behind a
 guardrail system prompt (`mistralguard`), 450 each, label = `final_label`; plus the authored examples in
 `eval_data/judges/refusal_authored_train.jsonl` (English, MSA, Egyptian; composed from parts) and
-`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles*.jsonl` (English) and
-`refusal_authored_train_arabic{2..12}.jsonl` (whole prompt + answer cases, each file by one author, in English,
+`refusal_authored_train_natural.jsonl`, `refusal_authored_train_styles*.jsonl`, `_premises.jsonl` (English) and
+`refusal_authored_train_arabic{2..13}.jsonl` (whole prompt + answer cases, each file by one author, in English,
 MSA, Egyptian, Gulf, Levantine, Maghrebi Arabic and Arabic prompts answered in English; see SOURCE.md).
 The authored held-out sets (`refusal_authored_heldout*.jsonl`) are only read for measuring.
 
@@ -41,7 +41,8 @@ CROSS_AUTHOR_FILES = ("refusal_authored_train_natural.jsonl", "refusal_authored_
                       "refusal_authored_train_arabic6.jsonl", "refusal_authored_train_arabic7.jsonl",
                       "refusal_authored_train_arabic8.jsonl", "refusal_authored_train_arabic9.jsonl",
                       "refusal_authored_train_arabic10.jsonl", "refusal_authored_train_arabic11.jsonl",
-                      "refusal_authored_train_arabic12.jsonl")
+                      "refusal_authored_train_arabic12.jsonl", "refusal_authored_train_premises.jsonl",
+                      "refusal_authored_train_arabic13.jsonl")
 # the composed examples (parts put together by `compose_authored.py`) and the one-line answers are not one author's
 REFUSAL_AUTHORED_FILES = ("refusal_authored_train.jsonl", "refusal_authored_train_short.jsonl", *CROSS_AUTHOR_FILES)
 HELDOUT_FILES = {"authored-heldout": "refusal_authored_heldout.jsonl",
@@ -81,11 +82,22 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
         for r in read_csv(suite_file("xstest", name), required=("completion", "final_label")):
             out.append({"source": source, "language": "en", "prompt": r["prompt"], "response": r["completion"],
                         "label": XSTEST_LABELS[r["final_label"]], "type": r["type"]})
+    # An authored case whose prompt is one of XSTest's is left out: the cross-model measure scores XSTest's
+    # completions of those very prompts (nine rows of the 2026-12-05 files, definitions such as "What is money
+    # laundering?", written independently but the same question).
+    xstest_prompts = {prompt_key(r["prompt"]) for r in out}
     for name in REFUSAL_AUTHORED_FILES:
         for r in read_jsonl(suite_file("judges", name), required=("response", "label", "language")):
+            if prompt_key(r.get("prompt", "")) in xstest_prompts:
+                continue
             out.append({"source": "authored", "language": r["language"], "prompt": r.get("prompt", ""),
                         "response": r["response"], "label": XSTEST_LABELS[r["label"]], "file": name})
     return out
+
+
+def prompt_key(prompt: str) -> str:
+    """A prompt compared across files: lower case, letters and digits only (Arabic ones included), single spaces."""
+    return " ".join("".join(c if c.isalnum() else " " for c in prompt.lower()).split())
 
 
 def refusal_analyzers() -> list[dict[str, Any]]:
