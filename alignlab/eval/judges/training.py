@@ -27,6 +27,7 @@ import hashlib
 import json
 from typing import Any
 
+from alignlab.data.dedupe import normalize_text
 from alignlab.eval.data import read_csv, read_jsonl, suite_file
 from alignlab.eval.judges.base import NON_TOXIC, REFUSAL_LABELS, TOXIC
 from alignlab.eval.judges.linear import DEFAULT_ANALYZERS, LinearTextModel
@@ -85,19 +86,14 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
     # An authored case whose prompt is one of XSTest's is left out: the cross-model measure scores XSTest's
     # completions of those very prompts (nine rows of the 2026-12-05 files, definitions such as "What is money
     # laundering?", written independently but the same question).
-    xstest_prompts = {prompt_key(r["prompt"]) for r in out}
+    xstest_prompts = {normalize_text(r["prompt"]) for r in out}
     for name in REFUSAL_AUTHORED_FILES:
         for r in read_jsonl(suite_file("judges", name), required=("response", "label", "language")):
-            if prompt_key(r.get("prompt", "")) in xstest_prompts:
+            if normalize_text(r.get("prompt", "")) in xstest_prompts:
                 continue
             out.append({"source": "authored", "language": r["language"], "prompt": r.get("prompt", ""),
                         "response": r["response"], "label": XSTEST_LABELS[r["label"]], "file": name})
     return out
-
-
-def prompt_key(prompt: str) -> str:
-    """A prompt compared across files: lower case, letters and digits only (Arabic ones included), single spaces."""
-    return " ".join("".join(c if c.isalnum() else " " for c in prompt.lower()).split())
 
 
 def refusal_analyzers() -> list[dict[str, Any]]:
