@@ -358,7 +358,8 @@ def _precision_words(precision: str) -> str:
 def markdown(kind: str, table: dict, settings: dict, samples: int, tokens: int) -> str:
     lines = [
         f"{kind.upper()}: {settings['size']} tiny model, {settings['train']} training / {settings['eval']} held-out "
-        f"examples, {samples} training samples and {tokens} training tokens per run, batch {settings['batch_size']}, "
+        f"examples, {settings.get('epochs', 1):g} epoch(s), {samples} training samples and {tokens} training "
+        f"tokens per run, batch {settings['batch_size']}, "
         f"max_length {settings['max_length']}, data {settings.get('data', 'synthetic')}, "
         f"{_precision_words(settings.get('precision', 'fp32'))}, CPU, "
         f"{settings['threads']} thread(s), medians of "
@@ -425,7 +426,8 @@ def main(kind: str = "dpo", argv: list[str] | None = None, **defaults) -> None:
     text = markdown(kind, table, vars(args) | {"rounds": args.rounds}, samples, tokens) + "\n" + per_round(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = (f"{kind}_vs_trl" + ("_hh" if getattr(args, "data", "synthetic") == "hh" else "")
-            + ("_best" if getattr(args, "precision", "fp32") == "best" else ""))
+            + ("_best" if getattr(args, "precision", "fp32") == "best" else "")
+            + (f"_epochs{epochs:g}" if epochs != 1 else ""))  # a multi-epoch run keeps the 1-epoch tables
     (RESULTS / f"{name}.json").write_text(json.dumps({**report, "table": table}, indent=2, default=str))
     (RESULTS / f"{name}.md").write_text(text)
     print(text)
