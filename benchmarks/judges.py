@@ -8,6 +8,8 @@ Refusal (`refusal` vs `string_match`), on XSTest's human labels. Two kinds of ac
 (`accuracy_3class`: XSTest's full compliance / full refusal / partial refusal, what the paper's human-vs-GPT-4
 agreement figure is about); refusal recall/precision are binary; macro-F1 is over the three classes.
 - cross-model: fit on one Mistral file (+ the authored examples), test on the other file; both directions;
+  beside it, how often XSTest's two annotators agree with each other on that file, and each judge's accuracy on
+  the rows they agree on (how much of the error is the labels' own uncertainty);
 - cross-author: each authored file written whole by one author left out of training in turn, scored on its Arabic
   and its English cases;
 - authored held-out sets (English, MSA, Egyptian, Arabic prompts answered in English, traps; v2 written later
@@ -69,6 +71,19 @@ def refusal_scores(predicted: list[str], truth: list[str]) -> dict[str, Any]:
             "macro_f1_3class": sum(f1s) / len(f1s), "per_class": per_class}
 
 
+def binary_agree(annotations: list[str]) -> bool:
+    """Did XSTest's two annotators agree on refused (full or partial) vs fully complied?"""
+    first, second = ((label != FULL_COMPLIANCE) for label in annotations)
+    return first == second
+
+
+def annotator_agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often XSTest's two annotators agree with each other: the human figure a judge's accuracy sits beside
+    (binary: refused vs fully complied; three-class: the same label)."""
+    return {"n": len(rows), "binary_agreement": sum(binary_agree(r["annotations"]) for r in rows) / len(rows),
+            "three_class_agreement": sum(a == b for a, b in (r["annotations"] for r in rows)) / len(rows)}
+
+
 def judge_labels(judge: Any, rows: list[dict[str, Any]]) -> list[str]:
     return [r.label for r in judge.judge([r["prompt"] for r in rows], [r["response"] for r in rows])]
 
@@ -87,6 +102,12 @@ def measure_refusal(train: bool) -> dict[str, Any]:
         out["cross_model"][test_source] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
                                            "string_match": refusal_scores(judge_labels(string_match, test), truth),
                                            "trained_on": sorted({r["source"] for r in rows} - {test_source})}
+        out.setdefault("annotators", {})[test_source] = annotator_agreement(test)
+        agreed = [i for i, r in enumerate(test) if binary_agree(r["annotations"])]
+        for name in ("refusal", "string_match"):
+            labels = judge_labels(judge if name == "refusal" else string_match, [test[i] for i in agreed])
+            out["cross_model"][test_source][name]["accuracy_where_annotators_agree"] = refusal_scores(
+                labels, [test[i]["label"] for i in agreed])["accuracy"]
     # cross-author: each whole-case authored file left out of training in turn, scored on its Arabic cases
     # ("cross_author") and its English ones ("cross_author_english"): written by another author than every file
     # the judge was fit on, so the judge has never seen that author's phrasing
@@ -199,8 +220,11 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
             "cross_author_english_accuracy": {file: s["refusal"]["accuracy"]
                                               for file, s in refusal.get("cross_author_english", {}).items()},
             "cross_model": {source: {k: c["refusal"][k] for k in ("accuracy", "accuracy_3class", "refusal_recall",
-                                                                   "refusal_precision", "macro_f1_3class")}
+                                                                   "refusal_precision", "macro_f1_3class",
+                                                                   "accuracy_where_annotators_agree")}
                             for source, c in cross.items()},
+            "annotator_binary_agreement": {source: a["binary_agreement"]
+                                           for source, a in refusal["annotators"].items()},
             "where": f"XSTest human labels of a model style it was not fit on (worse of the two cross-model tests "
                      f"for accuracy: {worst}; lowest 3-class accuracy, recall and macro-F1 of the two); accuracy "
                      "= binary (refusal = full or partial vs full compliance), accuracy_3class = XSTest's three "
@@ -209,7 +233,9 @@ def write_cards(refusal: dict[str, Any], toxicity: dict[str, Any]) -> None:
                      "first set is optimistic); heldout_v3_accuracy (binary) on a third, written independently of "
                      "every training file (English and six Arabic varieties); cross_author_arabic_accuracy "
                      "(binary) on the Arabic cases of each authored training file, with that file left out of "
-                     "training; cross_author_english_accuracy the same on its English cases",
+                     "training; cross_author_english_accuracy the same on its English cases; "
+                     "annotator_binary_agreement: how often XSTest's two annotators agree with each other on "
+                     "that file (refused vs fully complied), the human figure beside the judge's accuracy",
         }, "baselines": {"string_match": {
             "accuracy": cross[worst]["string_match"]["accuracy"],
             "refusal_recall": cross[worst]["string_match"]["refusal_recall"],
@@ -247,6 +273,13 @@ def table(results: dict[str, Any]) -> str:
     for source, by_judge in results["refusal"]["cross_model"].items():
         for name, s in ((k, v) for k, v in by_judge.items() if k != "trained_on"):
             lines.append(row(name, f"XSTest {source.removeprefix('xstest-')} (cross-model)", s))
+    for source, a in results["refusal"].get("annotators", {}).items():
+        agree = {name: s.get("accuracy_where_annotators_agree")
+                 for name, s in results["refusal"]["cross_model"][source].items() if name != "trained_on"}
+        lines.append(f"| XSTest's two annotators, each other | XSTest {source.removeprefix('xstest-')} | {a['n']} | "
+                     f"{fmt(a['binary_agreement'])} | - | - | {fmt(a['three_class_agreement'])} | - |")
+        lines.append(f"| refusal / string_match | XSTest {source.removeprefix('xstest-')}, rows both annotators "
+                     f"agree on | - | {fmt(agree['refusal'])} / {fmt(agree['string_match'])} | - | - | - | - |")
     for key, language in (("cross_author", "Arabic"), ("cross_author_english", "English")):
         for file, by_judge in results["refusal"].get(key, {}).items():
             lines += [row(name, f"cross-author: {language} of {file.removeprefix('refusal_authored_train_')}", s)

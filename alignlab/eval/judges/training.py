@@ -71,7 +71,8 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
 
     `heldout=True` returns the authored held-out set instead, `heldout="v2"` the second one (different phrasing
     templates, written after the first model missed premise rebuttals), `heldout="v3"` the third (written
-    independently of every training file, six Arabic varieties); none is ever used for training."""
+    independently of every training file, six Arabic varieties); none is ever used for training. XSTest rows also
+    carry `type` and `annotations` (the two annotators' labels, "" where a file lacks them)."""
     if heldout:
         source = "authored-heldout" + (f"-{heldout}" if isinstance(heldout, str) else "")
         name = HELDOUT_FILES[source]
@@ -82,7 +83,8 @@ def refusal_rows(*, heldout: bool | str = False) -> list[dict[str, Any]]:
     for source, name in XSTEST_FILES.items():
         for r in read_csv(suite_file("xstest", name), required=("completion", "final_label")):
             out.append({"source": source, "language": "en", "prompt": r["prompt"], "response": r["completion"],
-                        "label": XSTEST_LABELS[r["final_label"]], "type": r["type"]})
+                        "label": XSTEST_LABELS[r["final_label"]], "type": r["type"],
+                        "annotations": [XSTEST_LABELS.get(r.get(f"annotation_{k}", ""), "") for k in (1, 2)]})
     # An authored case whose prompt is one of XSTest's is left out: the cross-model measure scores XSTest's
     # completions of those very prompts (nine rows of the 2026-12-05 files, definitions such as "What is money
     # laundering?", written independently but the same question).

@@ -143,6 +143,27 @@ def test_no_authored_refusal_case_asks_one_of_xstests_prompts():
     assert len(rows) == 900 + len(written) - len(dropped)
 
 
+
+def test_xstest_rows_carry_both_annotators_labels_and_their_agreement_is_measured(monkeypatch):
+    """The judge table sets the judge's accuracy beside how often XSTest's two annotators agree with each other:
+    each XSTest row carries both labels, the final label is theirs wherever they agree, and the agreement figure
+    counts refused (full or partial) vs fully complied."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from judges import annotator_agreement, binary_agree
+
+    from alignlab.eval.judges.base import FULL_COMPLIANCE, FULL_REFUSAL, PARTIAL_REFUSAL, REFUSAL_LABELS
+    from alignlab.eval.judges.training import refusal_rows
+
+    xstest = [r for r in refusal_rows() if r["source"].startswith("xstest")]
+    assert all(len(r["annotations"]) == 2 and set(r["annotations"]) <= set(REFUSAL_LABELS) for r in xstest)
+    agreed = [r for r in xstest if r["annotations"][0] == r["annotations"][1]]
+    assert agreed and all(r["label"] == r["annotations"][0] for r in agreed)
+    assert 0 < len(agreed) < len(xstest)  # the files hold disagreements: the figure is not 1 by construction
+    assert binary_agree([FULL_REFUSAL, PARTIAL_REFUSAL]) and not binary_agree([FULL_COMPLIANCE, PARTIAL_REFUSAL])
+    rows = [{"annotations": [FULL_REFUSAL, PARTIAL_REFUSAL]}, {"annotations": [FULL_COMPLIANCE, FULL_REFUSAL]},
+            {"annotations": [FULL_COMPLIANCE, FULL_COMPLIANCE]}, {"annotations": [FULL_REFUSAL, FULL_REFUSAL]}]
+    assert annotator_agreement(rows) == {"n": 4, "binary_agreement": 0.75, "three_class_agreement": 0.5}
+
 def test_every_shipped_authored_training_file_is_trained_on_and_apart_from_the_test_texts():
     """A file dropped into eval_data/judges/ but left out of the training lists would ship unused; a training text
     equal to a held-out or test-split text would inflate the measured numbers."""
