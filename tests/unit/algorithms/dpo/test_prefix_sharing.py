@@ -22,6 +22,11 @@ from alignlab.backends.train.prefix_sharing import (
     shared_pays,
 )
 
+# Summed fp32 log-probs of 10-30 tokens reach about -66, where one fp32 step is 7.6e-6: two layouts (packed or
+# shared rows vs padded ones) add in another order and differ by a step or two (1.5e-5 measured on one CPU).
+# 1e-5 plus one part in a million allows that and nothing more; a mask or position error moves a sum by 1e-2+.
+SUMS = {"atol": 1e-5, "rtol": 1e-6}
+
 
 @pytest.fixture(scope="module")
 def model(logprob_model):
@@ -60,8 +65,8 @@ def test_shared_rows_equal_separate_forwards_on_multi_turn_prompts(model):
         first, second, first_n, second_n = shared_logps(model, rows)
     expected_first, count_first = _separate(model, prompts, firsts)
     expected_second, count_second = _separate(model, prompts, seconds)
-    torch.testing.assert_close(first, expected_first, atol=1e-5, rtol=0)
-    torch.testing.assert_close(second, expected_second, atol=1e-5, rtol=0)
+    torch.testing.assert_close(first, expected_first, **SUMS)
+    torch.testing.assert_close(second, expected_second, **SUMS)
     assert first_n.tolist() == count_first.tolist() and second_n.tolist() == count_second.tolist()
     # The layout: one row per pair, the second segment restarting at the last prompt token's position.
     p, a = len(prompts[1]), len(firsts[1])
@@ -110,7 +115,7 @@ def test_truncated_pairs_from_a_trl_batch_equal_separate_forwards(model):
         first, second, _, _ = shared_logps(model, pack_shared(pairs.prompts, pairs.firsts, pairs.seconds, 2))
         expected, _ = grouped_sequence_logps(model, batch["input_ids"], batch["attention_mask"],
                                              batch["completion_mask"])
-    torch.testing.assert_close(torch.cat([first, second]), expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(torch.cat([first, second]), expected, **SUMS)
 
 
 def test_pairs_without_a_common_prompt_are_not_shared():
@@ -136,7 +141,7 @@ def test_reference_columns_with_one_prompt_list_are_computed_in_shared_rows(mode
                                          "ref_rejected_logps": (prompts, seconds)}, pad_id=2, batch_size=2)
     for name, completions in (("ref_chosen_logps", firsts), ("ref_rejected_logps", seconds)):
         expected = reference_logps(model, prompts, completions, pad_id=2, batch_size=2)
-        torch.testing.assert_close(got[name], expected, atol=1e-5, rtol=0)
+        torch.testing.assert_close(got[name], expected, **SUMS)
 
 
 def test_dpo_batch_forward_shares_long_prompts_and_logs_the_choice(model, caplog):
@@ -153,7 +158,7 @@ def test_dpo_batch_forward_shares_long_prompts_and_logs_the_choice(model, caplog
         logps, counts, shared = paired_logps(model, pairs, separate, log=ChoiceLog("DPO forward"))
         expected, expected_counts = grouped_sequence_logps(model, *separate)
     assert shared and "prompt computed once per pair" in caplog.text
-    torch.testing.assert_close(logps, expected, atol=1e-5, rtol=0)
+    torch.testing.assert_close(logps, expected, **SUMS)
     assert counts.tolist() == expected_counts.tolist()
 
 
@@ -173,5 +178,5 @@ def test_kto_kl_term_shares_the_prompt_of_its_example(model):
                                           batch["completion_mask"])[0]
         expected_kl = fake._policy_kl_logps(model, batch)
     assert fake._metrics["train"]["prefix_shared"] == [1.0]
-    torch.testing.assert_close(logps, expected, atol=1e-5, rtol=0)
-    torch.testing.assert_close(kl_logps, expected_kl, atol=1e-5, rtol=0)
+    torch.testing.assert_close(logps, expected, **SUMS)
+    torch.testing.assert_close(kl_logps, expected_kl, **SUMS)
