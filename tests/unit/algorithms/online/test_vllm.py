@@ -177,14 +177,16 @@ def test_online_rl_with_colocated_vllm_learns_the_rule(kind, tmp_path, policy, e
     config = online_config(kind, tmp_path, policy, rollout={"engine": "vllm", "max_new_tokens": 24,
                                                             "unfinished_reward": None,
                                                             "vllm": {"enforce_eager": True, "kv_cache_gib": 0.25}},
-                           train={"steps": 16, "prompts_per_step": 8, "lr": 1e-3, "minibatch_size": 32,
+                           train={"steps": 16, "prompts_per_step": 16, "lr": 1e-3, "minibatch_size": 32,
                                   "eval_steps": 100, "save_steps": 100, "sample_steps": 100}, **method)
     run = {"grpo": train_grpo, "ppo": train_ppo}[kind](config, echo=lambda _: None)
     summary = run.summary()
     assert summary["rollout_engine"] == "vllm" and summary["steps"] == 16
     assert all(m["time/weight_sync"] > 0 for m in run.metrics() if "time/weight_sync" in m)
     first, last = _rule_learnt(run)
-    assert last > first + 0.1, (first, last)  # measured: grpo and ppo gain 0.2-0.6 in 16 steps
+    # measured with 16 prompts a step, seeds 0-2: grpo gains 2.4-2.5, ppo 0.6-1.1. With 8 a step, a step's mean
+    # moved in eighths and ppo's gain was exactly 0.1 on one CPU (first third 0.2, last 0.3): noise, not learning
+    assert last > first + 0.1, (first, last)
 
 
 @pytest.mark.gpu
