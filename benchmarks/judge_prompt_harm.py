@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,23 +72,60 @@ def with_harm(x: Any, harm: Any, form: str, n_small: int) -> Any:
     return hstack([x, csr_matrix(extra)]).tocsr()
 
 
-def main() -> int:
+def cross_model(rows: list[dict[str, Any]], forms: Sequence[str],
+                augment: Callable[[list[int], Any, str], Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The cross-model test of `benchmarks/judges.py` with extra features: for each Mistral file, fit on every other
+    row with the shipped recipe (its idf, feature blocks, C, weights), add `augment(row indices, features, form)`,
+    refit the regression, score the file with the judge's summed rule; {file: {form: scores}}."""
     import numpy as np
     from judges import refusal_scores
     from sklearn.linear_model import LogisticRegression
+
+    from alignlab.eval.judges.base import FULL_COMPLIANCE, REFUSAL_LABELS
+    from alignlab.eval.judges.training import AUTHORED_WEIGHT, REFUSAL_C, XSTEST_FILES, fit_refusal
+
+    comply = REFUSAL_LABELS.index(FULL_COMPLIANCE)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for test_source in XSTEST_FILES:
+        train = [i for i, r in enumerate(rows) if r["source"] != test_source]
+        test = [i for i, r in enumerate(rows) if r["source"] == test_source]
+        judge = fit_refusal([rows[i] for i in train])
+
+        def features(index: list[int], form: str, judge: Any = judge) -> Any:
+            x = judge.features([rows[i]["response"] for i in index], [rows[i]["prompt"] for i in index])
+            return augment(index, x, form)
+
+        labels = np.asarray([REFUSAL_LABELS.index(rows[i]["label"]) for i in train])
+        weights = np.asarray([AUTHORED_WEIGHT if rows[i]["source"] == "authored" else 1.0 for i in train])
+        out[test_source] = {}
+        for form in forms:
+            regression = LogisticRegression(C=REFUSAL_C, class_weight="balanced", max_iter=1000, tol=1e-5)
+            regression.fit(features(train, form), labels, sample_weight=weights)
+            predicted = [REFUSAL_LABELS[comply] if p[comply] >= 0.5 else
+                         REFUSAL_LABELS[max((k for k in range(len(p)) if k != comply), key=lambda k: p[k])]
+                         for p in regression.predict_proba(features(test, form))]
+            scores = refusal_scores(predicted, [rows[i]["label"] for i in test])
+            out[test_source][form] = {k: scores[k] for k in (
+                "n", "accuracy", "refusal_recall", "refusal_precision", "accuracy_3class", "macro_f1_3class")}
+    return out
+
+
+def print_table(out: dict[str, Any], feature: str) -> None:
+    print(f"| test file (cross-model) | {feature} | binary accuracy | refusal recall | refusal precision | "
+          "3-class accuracy |\n|---|---|---|---|---|---|")
+    for source, by_form in out["cross_model"].items():
+        for form, s in by_form.items():
+            print(f"| {source.removeprefix('xstest-')} | {form} | {s['accuracy']:.3f} | {s['refusal_recall']:.3f} | "
+                  f"{s['refusal_precision']:.3f} | {s['accuracy_3class']:.3f} |")
+
+
+def main() -> int:
+    import numpy as np
     from sklearn.metrics import roc_auc_score
 
     from alignlab.eval.data import read_csv, suite_file
-    from alignlab.eval.judges.base import FULL_COMPLIANCE, REFUSAL_LABELS
     from alignlab.eval.judges.linear import LinearTextModel
-    from alignlab.eval.judges.training import (
-        AUTHORED_WEIGHT,
-        REFUSAL_C,
-        XSTEST_FILES,
-        fit_refusal,
-        refusal_analyzers,
-        refusal_rows,
-    )
+    from alignlab.eval.judges.training import refusal_analyzers, refusal_rows
 
     start = time.perf_counter()
     harmful, harmless = harm_prompts()
@@ -103,46 +141,18 @@ def main() -> int:
                        "auroc_on_xstest_prompt_labels": float(roc_auc_score([r["label"] == "unsafe" for r in xstest],
                                                                             xstest_harm)),
                        "mean_score_by_xstest_type": {t: round(float(np.mean(v)), 3)
-                                                     for t, v in sorted(by_type.items())}},
-        "cross_model": {}}
+                                                     for t, v in sorted(by_type.items())}}}
     rows = refusal_rows()
     harm = harm_model.predict_proba([r["prompt"] or " " for r in rows])[:, 1]
     n_small = 2 * len(next(a for a in refusal_analyzers() if "cues" in a)["cues"]) + PREMISE_WIDTH
-    comply = REFUSAL_LABELS.index(FULL_COMPLIANCE)
-    for test_source in XSTEST_FILES:
-        train = [i for i, r in enumerate(rows) if r["source"] != test_source]
-        test = [i for i, r in enumerate(rows) if r["source"] == test_source]
-        judge = fit_refusal([rows[i] for i in train])  # the shipped recipe: its idf and feature blocks
-
-        def features(index: list[int], form: str, judge: LinearTextModel = judge) -> Any:
-            x = judge.features([rows[i]["response"] for i in index], [rows[i]["prompt"] for i in index])
-            return with_harm(x, harm[index], form, n_small)
-
-        labels = np.asarray([REFUSAL_LABELS.index(rows[i]["label"]) for i in train])
-        weights = np.asarray([AUTHORED_WEIGHT if rows[i]["source"] == "authored" else 1.0 for i in train])
-        out["cross_model"][test_source] = {}
-        for form in FORMS:
-            regression = LogisticRegression(C=REFUSAL_C, class_weight="balanced", max_iter=1000, tol=1e-5)
-            regression.fit(features(train, form), labels, sample_weight=weights)
-            probabilities = regression.predict_proba(features(test, form))
-            predicted = [REFUSAL_LABELS[comply] if p[comply] >= 0.5 else
-                         REFUSAL_LABELS[max((k for k in range(len(p)) if k != comply), key=lambda k: p[k])]
-                         for p in probabilities]
-            scores = refusal_scores(predicted, [rows[i]["label"] for i in test])
-            out["cross_model"][test_source][form] = {k: scores[k] for k in (
-                "n", "accuracy", "refusal_recall", "refusal_precision", "accuracy_3class", "macro_f1_3class")}
+    out["cross_model"] = cross_model(rows, FORMS, lambda index, x, form: with_harm(x, harm[index], form, n_small))
     out["command"] = "python benchmarks/judge_prompt_harm.py"
     out["seconds"] = round(time.perf_counter() - start, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"prompt-harm model: {len(harmful)} harmful / {len(harmless)} harmless prompts; AUROC on XSTest's "
           f"safe/unsafe prompt labels {out['harm_model']['auroc_on_xstest_prompt_labels']:.3f}\n")
-    print("| test file (cross-model) | harm feature | binary accuracy | refusal recall | refusal precision | "
-          "3-class accuracy |\n|---|---|---|---|---|---|")
-    for source, by_form in out["cross_model"].items():
-        for form, s in by_form.items():
-            print(f"| {source.removeprefix('xstest-')} | {form} | {s['accuracy']:.3f} | {s['refusal_recall']:.3f} | "
-                  f"{s['refusal_precision']:.3f} | {s['accuracy_3class']:.3f} |")
+    print_table(out, "harm feature")
     return 0
 
 
