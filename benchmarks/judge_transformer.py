@@ -2,10 +2,11 @@
 
     python benchmarks/judge_transformer.py --epochs 6          # ~20 min on one core
 
-Issue 16 allowed either a scikit-learn pipeline or a small transformer trained here. No pretrained weights are
-reachable offline, so the transformer starts from random: a byte-level encoder (folded text, the prompt's first
-150 bytes + a separator + the answer, 512 bytes; a width-5 convolution stem, 2 encoder layers of width 128, mean
-and max pooling, 3 classes, class-balanced cross-entropy, AdamW with a one-cycle schedule). It is fit on the same
+Issue 16 allowed either a scikit-learn pipeline or a small transformer trained here. No pretrained transformer is
+reachable offline (static word vectors are: `judge_static_embeddings.py`), so the transformer starts from random:
+a byte-level encoder (folded text, the prompt's first 150 bytes + a separator + the answer, 512 bytes; a width-5
+convolution stem, 2 encoder layers of width 128, mean and max pooling, 3 classes, class-balanced cross-entropy,
+AdamW with a one-cycle schedule). It is fit on the same
 rows as the cross-model test of `benchmarks/judges.py` (every row but one Mistral file) and scored on that file
 after every epoch, with the same binary accuracy / refusal recall / 3-class accuracy. The linear judge's figure on
 the same test comes from `benchmarks/results/judges.json`. Seeded (torch and the batch order): the same machine
