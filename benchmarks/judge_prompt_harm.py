@@ -81,10 +81,10 @@ def cross_model(rows: list[dict[str, Any]], forms: Sequence[str],
     from judges import refusal_scores
     from sklearn.linear_model import LogisticRegression
 
-    from alignlab.eval.judges.base import FULL_COMPLIANCE, REFUSAL_LABELS
+    from alignlab.eval.judges.base import REFUSAL_LABELS
+    from alignlab.eval.judges.trained import refusal_choice
     from alignlab.eval.judges.training import AUTHORED_WEIGHT, REFUSAL_C, XSTEST_FILES, fit_refusal
 
-    comply = REFUSAL_LABELS.index(FULL_COMPLIANCE)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for test_source in XSTEST_FILES:
         train = [i for i, r in enumerate(rows) if r["source"] != test_source]
@@ -101,8 +101,7 @@ def cross_model(rows: list[dict[str, Any]], forms: Sequence[str],
         for form in forms:
             regression = LogisticRegression(C=REFUSAL_C, class_weight="balanced", max_iter=1000, tol=1e-5)
             regression.fit(features(train, form), labels, sample_weight=weights)
-            predicted = [REFUSAL_LABELS[comply] if p[comply] >= 0.5 else
-                         REFUSAL_LABELS[max((k for k in range(len(p)) if k != comply), key=lambda k: p[k])]
+            predicted = [REFUSAL_LABELS[refusal_choice(p, REFUSAL_LABELS)]
                          for p in regression.predict_proba(features(test, form))]
             scores = refusal_scores(predicted, [rows[i]["label"] for i in test])
             out[test_source][form] = {k: scores[k] for k in (

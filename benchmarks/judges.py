@@ -99,15 +99,15 @@ def measure_refusal(train: bool) -> dict[str, Any]:
         test = [r for r in rows if r["source"] == test_source]
         judge = RefusalJudge(model=fit_refusal([r for r in rows if r["source"] != test_source]))
         truth = [r["label"] for r in test]
-        out["cross_model"][test_source] = {"refusal": refusal_scores(judge_labels(judge, test), truth),
-                                           "string_match": refusal_scores(judge_labels(string_match, test), truth),
-                                           "trained_on": sorted({r["source"] for r in rows} - {test_source})}
-        out.setdefault("annotators", {})[test_source] = annotator_agreement(test)
         agreed = [i for i, r in enumerate(test) if binary_agree(r["annotations"])]
-        for name in ("refusal", "string_match"):
-            labels = judge_labels(judge if name == "refusal" else string_match, [test[i] for i in agreed])
-            out["cross_model"][test_source][name]["accuracy_where_annotators_agree"] = refusal_scores(
-                labels, [test[i]["label"] for i in agreed])["accuracy"]
+        out["cross_model"][test_source] = {"trained_on": sorted({r["source"] for r in rows} - {test_source})}
+        for name, by in (("refusal", judge), ("string_match", string_match)):
+            labels = judge_labels(by, test)
+            scores = refusal_scores(labels, truth)
+            scores["accuracy_where_annotators_agree"] = refusal_scores([labels[i] for i in agreed],
+                                                                       [truth[i] for i in agreed])["accuracy"]
+            out["cross_model"][test_source][name] = scores
+        out.setdefault("annotators", {})[test_source] = annotator_agreement(test)
     # cross-author: each whole-case authored file left out of training in turn, scored on its Arabic cases
     # ("cross_author") and its English ones ("cross_author_english"): written by another author than every file
     # the judge was fit on, so the judge has never seen that author's phrasing

@@ -143,7 +143,6 @@ def test_no_authored_refusal_case_asks_one_of_xstests_prompts():
     assert len(rows) == 900 + len(written) - len(dropped)
 
 
-
 def test_xstest_rows_carry_both_annotators_labels_and_their_agreement_is_measured(monkeypatch):
     """The judge table sets the judge's accuracy beside how often XSTest's two annotators agree with each other:
     each XSTest row carries both labels, the final label is theirs wherever they agree, and the agreement figure
@@ -163,6 +162,7 @@ def test_xstest_rows_carry_both_annotators_labels_and_their_agreement_is_measure
     rows = [{"annotations": [FULL_REFUSAL, PARTIAL_REFUSAL]}, {"annotations": [FULL_COMPLIANCE, FULL_REFUSAL]},
             {"annotations": [FULL_COMPLIANCE, FULL_COMPLIANCE]}, {"annotations": [FULL_REFUSAL, FULL_REFUSAL]}]
     assert annotator_agreement(rows) == {"n": 4, "binary_agreement": 0.75, "three_class_agreement": 0.5}
+
 
 def test_every_shipped_authored_training_file_is_trained_on_and_apart_from_the_test_texts():
     """A file dropped into eval_data/judges/ but left out of the training lists would ship unused; a training text

@@ -15,6 +15,11 @@ from tests.conftest import merge_sections
 PAIRS = "synthetic:sentiment?n=320&seed=0&chat=1"
 UNPAIRED = "synthetic:unpaired-sentiment?n=480&seed=0&chat=1"
 
+# Summed fp32 log-probs of 10-30 tokens reach about -66, where one fp32 step is 7.6e-6: two layouts (packed or
+# shared rows vs padded ones) add in another order and differ by a step or two (1.5e-5 measured on one CPU).
+# 1e-5 plus one part in a million allows that and nothing more; a mask or position error moves a sum by 1e-2+.
+SUMS = {"atol": 1e-5, "rtol": 1e-6}
+
 
 def dpo_config(tmp: Path, policy: Path, **sections: Any) -> DPOConfig:
     """A DPOConfig for tests: nano-friendly training, outputs (and the reference cache) under `tmp`."""

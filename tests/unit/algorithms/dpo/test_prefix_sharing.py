@@ -21,11 +21,7 @@ from alignlab.backends.train.prefix_sharing import (
     shared_logps,
     shared_pays,
 )
-
-# Summed fp32 log-probs of 10-30 tokens reach about -66, where one fp32 step is 7.6e-6: two layouts (packed or
-# shared rows vs padded ones) add in another order and differ by a step or two (1.5e-5 measured on one CPU).
-# 1e-5 plus one part in a million allows that and nothing more; a mask or position error moves a sum by 1e-2+.
-SUMS = {"atol": 1e-5, "rtol": 1e-6}
+from tests.unit.algorithms.dpo.conftest import SUMS
 
 
 @pytest.fixture(scope="module")
